@@ -1,0 +1,42 @@
+"""The `hogo` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bot.cli import corpus_cmd
+from corpus.errors import HogoError
+
+app = typer.Typer(
+    help="hogo (保護): answers from your city's personal-information rules, with exact clause citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(corpus_cmd.app, name="corpus")
+
+
+def main() -> None:
+    """Console entry point: HogoError becomes a one-line message and its exit code, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except HogoError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)

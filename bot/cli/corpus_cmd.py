@@ -1,0 +1,118 @@
+"""`hogo corpus …`: parse, list, show and validate regulation texts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from bot.settings import Settings
+from corpus.labels import label
+from corpus.loader import Corpus, parse_file
+
+app = typer.Typer(help="Regulation texts: parse, list, show, validate.", no_args_is_help=True)
+
+
+def _corpus() -> Corpus:
+    return Corpus.load(Settings().corpus_dir)
+
+
+@app.command()
+def parse(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A regulation text file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the parse as JSON."),
+    doc_id: str | None = typer.Option(None, "--id", help="Document id when the file has no front matter."),
+) -> None:
+    """Parse any regulation text into clause units.
+
+    Example: hogo corpus parse corpus/regulations/mima-kitei.txt --json
+    """
+    reg = parse_file(file, doc_id=doc_id)
+    if as_json:
+        data = reg.to_dict()
+        for unit, row in zip(reg.units, data["units"], strict=True):
+            row["label"] = label(reg, unit)
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    for unit in reg.units:
+        typer.echo(f"{unit.key}\t{unit.kind}\t{label(reg, unit)}")
+
+
+@app.command("list")
+def list_(
+    articles: bool = typer.Option(False, "--articles", help="Also list every article with its heading."),
+) -> None:
+    """List the loaded regulations (and optionally their articles).
+
+    Example: hogo corpus list --articles
+    """
+    corpus = _corpus()
+    for reg in corpus:
+        kinds = [u.kind for u in reg.units]
+        typer.echo(
+            f"{reg.id}\t{reg.title}\t{reg.meta.get('municipality', '')}\t"
+            f"{kinds.count('article')} articles, {len(reg.units)} units"
+        )
+        if articles:
+            for unit in reg.articles():
+                typer.echo(f"  {unit.key}\t{label(reg, unit)}（{unit.heading or ''}）")
+
+
+@app.command()
+def show(key: str = typer.Argument(..., help="Clause key, e.g. koriyama-kijun:22:1:2")) -> None:
+    """Show one clause with its label and full text (an article or paragraph includes its items).
+
+    Example: hogo corpus show koriyama-kijun:22:1:2
+    """
+    corpus = _corpus()
+    unit = corpus.unit(key)
+    reg = corpus.doc(unit.doc)
+    heading = unit.heading or (reg.get(f"{unit.doc}:{unit.article}").heading if unit.article else None)
+    typer.echo(label(reg, unit) + (f"（{heading}）" if heading else ""))
+    typer.echo(f"[{unit.key}]")
+    for part in [unit, *reg.descendants(unit)]:
+        if part.kind == "article":
+            continue
+        indent = "  " * max(0, part.key.count(":") - unit.key.count(":"))
+        marker = f"{part.marker} " if part.marker and part.kind != "suppl" else ""
+        typer.echo(f"{indent}{marker}{part.text}")
+
+
+@app.command()
+def validate() -> None:
+    """Parse every file in the corpus folder and report problems; exit 1 if any file fails.
+
+    Example: HOGO_CORPUS_DIR=./my-city hogo corpus validate
+    """
+    from corpus.errors import HogoError
+
+    directory = Settings().corpus_dir
+    failed = 0
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.txt")):
+        try:
+            reg = parse_file(path)
+        except HogoError as exc:
+            failed += 1
+            typer.echo(f"FAIL {path.name}: {exc.message}")
+            continue
+        if reg.id in seen:
+            failed += 1
+            typer.echo(f"FAIL {path.name}: id {reg.id!r} already used by {seen[reg.id].name}")
+            continue
+        seen[reg.id] = path
+        missing = [k for k in ("title", "municipality") if not reg.meta.get(k)]
+        status = "WARN" if reg.warnings or missing else "ok"
+        typer.echo(
+            f"{status:4} {path.name}: {reg.id}, {len(reg.articles())} articles, {len(reg.units)} units"
+        )
+        for warning in reg.warnings:
+            typer.echo(f"     {warning}")
+        if missing:
+            typer.echo(f"     front matter lacks: {', '.join(missing)}")
+    if not seen and not failed:
+        typer.echo(f"FAIL no .txt files in {directory}")
+        failed = 1
+    if failed:
+        raise typer.Exit(1)

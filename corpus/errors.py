@@ -1,0 +1,58 @@
+"""The one small error hierarchy every layer raises; messages say how to fix the problem.
+
+Each error carries an English ``message`` (for logs and the CLI) and a Japanese ``message_ja`` for staff.
+The web layer maps ``code`` to an HTTP error, the CLI to a one-line message and ``exit_code``.
+"""
+
+from __future__ import annotations
+
+
+class HogoError(Exception):
+    code = "hogo_error"
+    exit_code = 1
+    http_status = 500
+    default_ja = "処理中に問題が発生しました。時間をおいて再度お試しください。"
+
+    def __init__(self, message: str, message_ja: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_ja = message_ja or self.default_ja
+
+
+class CorpusParseError(HogoError):
+    """A text could not be read as a regulation; ``line`` is 1-based in the given text."""
+
+    code = "corpus_parse_error"
+    exit_code = 2
+    http_status = 422
+    default_ja = "規程のテキストを読み取れませんでした。"
+
+    def __init__(self, line: int, reason: str, source: str = "<text>") -> None:
+        super().__init__(f"{source}: line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+        self.source = source
+
+
+class UnknownClauseError(HogoError):
+    code = "unknown_clause"
+    exit_code = 2
+    http_status = 404
+    default_ja = (
+        "指定された条項は見つかりませんでした。条項キー（例: koriyama-kijun:23:1）を確認してください。"
+    )
+
+
+class UnknownDocumentError(HogoError):
+    code = "unknown_document"
+    exit_code = 2
+    http_status = 404
+    default_ja = "指定された規程は登録されていません。"
+
+
+class CorpusError(HogoError):
+    """The corpus folder is unusable (duplicate ids, missing front matter, ...)."""
+
+    code = "corpus_error"
+    exit_code = 2
+    http_status = 500

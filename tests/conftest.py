@@ -1,0 +1,34 @@
+"""Shared fixtures. Nothing here reaches the network: a socket to a non-local host fails the test."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from corpus.loader import BUNDLED_DIR, Corpus
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if (
+            isinstance(host, str)
+            and host not in {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+            and not host.startswith("/")
+        ):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Corpus:
+    return Corpus.load(BUNDLED_DIR)

@@ -1,0 +1,78 @@
+"""The `hogo` console script, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HOGO = [str(Path(sys.executable).with_name("hogo"))]
+
+
+def run(*args, **kwargs):
+    return subprocess.run([*HOGO, *args], capture_output=True, text=True, timeout=120, **kwargs)
+
+
+def test_corpus_show_prints_label_and_text():
+    result = run("corpus", "show", "koriyama-kijun:22:1:2")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "郡山市保有個人情報等の取扱基準 第22条第1項第2号（業務の委託等）"
+    assert "再委託" in result.stdout
+
+
+def test_unknown_key_is_one_line_and_exit_code_2():
+    result = run("corpus", "show", "koriyama-kijun:99:9")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "unknown clause key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corpus_parse_json_contract(tmp_path):
+    sample = tmp_path / "sample.txt"
+    sample.write_text(
+        "○サンプル規程\n（趣旨）\n第1条 趣旨を定める。\n2 補足する。\n(1) 一号\n", encoding="utf-8"
+    )
+    result = run("corpus", "parse", str(sample), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["doc"]["id"] == "sample"
+    unit = data["units"][-1]
+    assert {"key", "kind", "article", "paragraph", "item", "subitem", "heading", "text"} <= set(unit)
+    assert (unit["key"], unit["kind"], unit["article"], unit["paragraph"], unit["item"]) == (
+        "sample:1:2:1",
+        "item",
+        "1",
+        2,
+        "1",
+    )
+
+
+def test_corpus_parse_of_a_non_regulation_names_the_line(tmp_path):
+    bad = tmp_path / "memo.txt"
+    bad.write_text("\n\n会議のメモです。\n", encoding="utf-8")
+    result = run("corpus", "parse", str(bad), "--json")
+    assert result.returncode == 2
+    assert "line 3" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_new_city_is_added_by_dropping_a_file_in(tmp_path):
+    folder = tmp_path / "regs"
+    folder.mkdir()
+    (folder / "sample-kitei.txt").write_text(
+        "---\nid: sample-kitei\ntitle: サンプル市個人情報取扱規程\nmunicipality: サンプル市\n---\n"
+        "○サンプル市個人情報取扱規程\n第1条 この規程は、取扱いを定める。\n",
+        encoding="utf-8",
+    )
+    env = {"HOGO_CORPUS_DIR": str(folder), "PATH": "/usr/bin:/bin"}
+    result = run("corpus", "validate", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sample-kitei, 1 articles" in result.stdout
+    shown = run("corpus", "show", "sample-kitei:1", env=env)
+    assert "サンプル市個人情報取扱規程 第1条" in shown.stdout
+
+
+def test_validate_reports_a_broken_file(tmp_path):
+    (tmp_path / "broken.txt").write_text("---\nid: Bad Id\n---\n第1条 x\n", encoding="utf-8")
+    result = run("corpus", "validate", env={"HOGO_CORPUS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 1 and "FAIL broken.txt" in result.stdout
