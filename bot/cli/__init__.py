@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from bot.cli import corpus_cmd
+from bot.cli import ask_cmd, corpus_cmd, eval_cmd
 from corpus.errors import HogoError
 
 app = typer.Typer(
@@ -16,6 +16,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(corpus_cmd.app, name="corpus")
+app.command("ask")(ask_cmd.ask)
+app.command("index")(ask_cmd.index)
+app.command("eval")(eval_cmd.eval_)
 
 
 def main() -> None:

@@ -1,0 +1,64 @@
+"""BM25 over Sudachi token lists (bm25s), saved beside the dense index and rebuilt when passages change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from retrieval.passages import Passage
+from retrieval.tokenizer import tokenize, tokenize_many
+
+
+def passages_fingerprint(passages: list[Passage]) -> str:
+    digest = hashlib.sha256()
+    for passage in passages:
+        digest.update(passage.hash.encode())
+    return digest.hexdigest()[:24]
+
+
+class LexicalIndex:
+    def __init__(self, keys: list[str], retriever: bm25s.BM25, vocab: set[str]) -> None:
+        self.keys = keys
+        self.retriever = retriever
+        self.vocab = vocab
+
+    @classmethod
+    def build(cls, passages: list[Passage]) -> LexicalIndex:
+        tokens = tokenize_many([p.index_text for p in passages])
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index(tokens, show_progress=False)
+        return cls([p.key for p in passages], retriever, {t for doc in tokens for t in doc})
+
+    @classmethod
+    def open(cls, directory: Path, passages: list[Passage]) -> LexicalIndex:
+        """Load the saved index if it matches these passages, else build and save it."""
+        meta_path = directory / "hogo-lexical.json"
+        fingerprint = passages_fingerprint(passages)
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("fingerprint") == fingerprint:
+                retriever = bm25s.BM25.load(str(directory), show_progress=False)
+                return cls(meta["keys"], retriever, set(meta["vocab"]))
+        index = cls.build(passages)
+        index.save(directory, fingerprint)
+        return index
+
+    def save(self, directory: Path, fingerprint: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.retriever.save(str(directory), show_progress=False)
+        meta = {"fingerprint": fingerprint, "keys": self.keys, "vocab": sorted(self.vocab)}
+        (directory / "hogo-lexical.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage (in ``keys`` order) for the query tokens."""
+        known = [t for t in tokens if t in self.vocab]
+        if not known:
+            return np.zeros(len(self.keys), dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+
+    def query_tokens(self, text: str) -> list[str]:
+        return tokenize(text)

@@ -1,0 +1,98 @@
+"""Retrieval units ("passages") built from clause units, each with a breadcrumb and a content hash.
+
+A paragraph passage carries the paragraph and its items. A long enumeration (a definitions list, a
+contract-clause list) would match every query if kept whole, so its paragraph passage keeps only short
+item openings and each item becomes a passage of its own, prefixed with the paragraph's lead sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from corpus.labels import article_label, clause_label
+from corpus.loader import Corpus
+from corpus.model import Regulation, Unit
+
+LONG_LIST_ITEMS = 3
+LONG_LIST_CHARS = 400
+ITEM_OPENING = 30
+
+
+@dataclass(frozen=True)
+class Passage:
+    key: str  # the clause key this passage cites
+    doc: str
+    article_key: str | None
+    heading: str  # article heading (見出し) or the suppl/form heading
+    breadcrumb: str  # title · 第N条（見出し） · 第M項
+    body: str  # text matched against questions
+    municipality: str
+
+    @property
+    def index_text(self) -> str:
+        return f"{self.heading} {self.body}".strip()
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(f"{self.key}\n{self.index_text}".encode()).hexdigest()[:24]
+
+
+def clause_text(reg: Regulation, unit: Unit) -> str:
+    """The verbatim text of a clause with its items and sub-items, one per line, markers as written."""
+    lines = [unit.text] if unit.text else []
+    depth = unit.key.count(":")
+    for part in reg.descendants(unit):
+        if part.kind == "paragraph" and unit.kind == "article":
+            lines.append(f"{part.marker} {part.text}".strip() if part.marker else part.text)
+        elif part.kind in {"item", "subitem"}:
+            indent = " " * (part.key.count(":") - depth - 1)
+            lines.append(f"{indent}{part.marker} {part.text}".rstrip() if part.marker else f"{indent}{part.text}")
+    return "\n".join(line for line in lines if line)
+
+
+def _heading(reg: Regulation, unit: Unit) -> str:
+    if unit.article is None:
+        return unit.heading or ""
+    article = reg.get(f"{unit.doc}:{unit.article}")
+    return (article.heading if article else None) or ""
+
+
+def _breadcrumb(reg: Regulation, unit: Unit) -> str:
+    heading = _heading(reg, unit)
+    if unit.kind in {"suppl", "form"}:
+        return f"{reg.title} · {clause_label(reg, unit)}"
+    parts = [reg.title, article_label(unit) + (f"（{heading}）" if heading else "")]
+    rest = clause_label(reg, unit)[len(article_label(unit)) :]
+    if rest:
+        parts.append(rest)
+    return " · ".join(parts)
+
+
+def build_passages(corpus: Corpus) -> list[Passage]:
+    passages: list[Passage] = []
+    for reg in corpus:
+        municipality = str(reg.meta.get("municipality") or reg.title)
+
+        def make(unit: Unit, body: str, reg: Regulation = reg, municipality: str = municipality) -> Passage:
+            return Passage(
+                key=unit.key, doc=reg.id, article_key=unit.article_key, heading=_heading(reg, unit),
+                breadcrumb=_breadcrumb(reg, unit), body=body, municipality=municipality,
+            )
+
+        for unit in reg.units:
+            if unit.kind in {"suppl", "form"}:
+                passages.append(make(unit, unit.text))
+            if unit.kind != "paragraph":
+                continue
+            items = [u for u in reg.children(unit) if u.kind == "item"]
+            full = clause_text(reg, unit)
+            if len(items) < LONG_LIST_ITEMS or len(full) <= LONG_LIST_CHARS:
+                passages.append(make(unit, full))
+                continue
+            openings = " ".join(f"{u.marker}{u.text[:ITEM_OPENING]}" for u in items)
+            passages.append(make(unit, f"{unit.text} {openings}".strip()))
+            lead = unit.text[:80]
+            for item in items:
+                passages.append(make(item, f"{lead} {clause_text(reg, item)}".strip()))
+    return passages
