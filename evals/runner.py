@@ -11,7 +11,8 @@ from evals.metrics import Outcome
 from retrieval.engine import AskEngine
 from retrieval.search import HybridSearcher, SearchConfig
 
-DATASET = Path(__file__).parent / "datasets" / "questions.jsonl"
+DATASETS = Path(__file__).parent / "datasets"
+DATASET = DATASETS / "questions.jsonl"
 COLUMNS = ["R@1", "R@3", "R@5", "MRR", "P-hit@5", "abst-P", "abst-R", "covered-abst", "p50 ms", "p95 ms", "n"]
 
 
@@ -25,9 +26,12 @@ class Question:
     style: str
 
 
-def load_questions(path: Path = DATASET, split: str = "test") -> list[Question]:
+def load_questions(path: Path = DATASETS, split: str = "test") -> list[Question]:
+    """Questions of one split from a JSONL file, or from every JSONL file of a folder."""
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    lines = [line for file in files for line in file.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
         if not line.strip():
             continue
         data = json.loads(line)

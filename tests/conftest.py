@@ -32,3 +32,11 @@ def _no_internet(monkeypatch):
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     return Corpus.load(BUNDLED_DIR)
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory, corpus):
+    """The real engine: real parser, Sudachi, bm25s, Chroma and the bundled e5 model, in a temp data dir."""
+    from retrieval.engine import AskEngine
+
+    return AskEngine.open(corpus, tmp_path_factory.mktemp("data"))

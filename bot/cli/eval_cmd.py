@@ -10,14 +10,14 @@ from bot.services import open_engine
 from bot.settings import Settings
 from evals.baselines import NaiveRag, bm25_only
 from evals.metrics import Outcome, score
-from evals.runner import DATASET, format_table, load_questions, run_engine, run_searcher
+from evals.runner import DATASETS, format_table, load_questions, run_engine, run_searcher
 
 TARGETS = {"R@3": 0.95, "R@1": 0.80, "MRR": 0.85, "abst-R": 0.90}
 
 
 def eval_(
     split: str = typer.Option("test", "--split", help="test (never tuned on), dev, or all."),
-    dataset: Path = typer.Option(DATASET, "--dataset", exists=True, dir_okay=False),
+    dataset: Path = typer.Option(DATASETS, "--dataset", exists=True, help="A JSONL file or a folder of them."),
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also run BM25 and naive RAG."),
     check: bool = typer.Option(False, "--check", help="Exit 1 if hogo misses a target."),
 ) -> None:
@@ -34,7 +34,7 @@ def eval_(
     rows = {"hogo": score(run_engine(engine, questions))}
     if baselines:
         rows["bm25-only"] = score(run_searcher(bm25_only(engine.corpus), questions))
-        rag = NaiveRag(engine.corpus, engine.dense.collection._client, engine.dense.embedder, settings.embedder)
+        rag = NaiveRag(engine.corpus, engine.dense.client, engine.dense.embedder, settings.embedder)
         outcomes = []
         for q in questions:
             articles, ms = rag.ranked_articles(q.q, q.scope)
@@ -44,7 +44,8 @@ def eval_(
     typer.echo(f"split={split}: {len(questions)} questions ({covered} covered, {len(questions) - covered} not covered)")
     typer.echo(format_table(rows))
     typer.echo("R@k: a gold article among the first k cited articles; P-hit@5: a gold paragraph among 5 citations;")
-    typer.echo("abst-P/R: precision/recall of abstaining on uncovered questions; covered-abst: covered questions abstained.")
+    typer.echo("abst-P/R: precision/recall of abstaining on uncovered questions;")
+    typer.echo("covered-abst: share of covered questions abstained.")
     hogo = rows["hogo"]
     misses = [f"{m} {hogo[m]:.3f} < {t}" for m, t in TARGETS.items() if hogo[m] < t]
     if hogo["covered-abst"] > 0.05:

@@ -1,0 +1,87 @@
+"""Answers from the real engine: retrieval, abstention, scope and the verified citation contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer import VerificationError, verify
+from retrieval.passages import clause_text
+
+pytestmark = pytest.mark.slow
+
+
+def test_lost_usb_cites_the_incident_reporting_clause(engine):
+    answer = engine.ask("USBをなくした。誰に報告？", ["koriyama-kijun"])
+    assert not answer.abstained
+    assert answer.citations[0].key == "koriyama-kijun:23:1"
+    assert "保護管理者に報告する" in answer.answer
+
+
+def test_consignment_contract_question_cites_article_22(engine):
+    answer = engine.ask("委託契約書に何を書く？", ["koriyama-kijun"])
+    assert [c.article for c in answer.citations[:2]].count("22") >= 1
+    assert answer.citations[0].label.startswith("郡山市保有個人情報等の取扱基準 第22条")
+
+
+def test_uncovered_question_abstains_with_a_pointer_to_the_privacy_office(engine):
+    answer = engine.ask("有給休暇は何日取れますか？")
+    assert answer.abstained and answer.citations == []
+    assert "見当たりませんでした" in answer.answer and "相談" in answer.answer
+
+
+def test_answer_json_contract(engine, corpus):
+    data = engine.ask("マイナンバーの書類を捨てるときは？", ["mima-kitei"], k=5).to_dict()
+    assert set(data) == {"question", "scope", "answer", "abstained", "citations", "timings_ms"}
+    assert data["scope"] == ["mima-kitei"] and len(data["citations"]) >= 5
+    first = data["citations"][0]
+    assert set(first) == {"key", "doc", "article", "paragraph", "item", "subitem", "label", "heading", "text", "score"}
+    assert first["key"].startswith("mima-kitei:24")
+    for citation in data["citations"]:
+        unit = corpus.unit(citation["key"])
+        assert citation["text"] == clause_text(corpus.doc(unit.doc), unit)
+        assert citation["doc"] == "mima-kitei"
+    scores = [c["score"] for c in data["citations"]]
+    assert scores == sorted(scores, reverse=True)
+    assert set(data["timings_ms"]) == {"retrieve", "compose"}
+
+
+def test_every_quote_is_a_verbatim_span_of_its_clause(engine):
+    answer = engine.ask("委託先の監査は年に何回？", None)
+    assert answer.quotes
+    for key, span in answer.quotes:
+        citation = next(c for c in answer.citations if c.key == key)
+        assert span in citation.text and f"「{span}」" in answer.answer
+
+
+def test_verification_rejects_a_tampered_citation(engine, corpus):
+    answer = engine.ask("USBをなくした", ["koriyama-kijun"])
+    retrieved = {c.key for c in answer.citations}
+    answer.citations[0].text = answer.citations[0].text + "（改変）"
+    with pytest.raises(VerificationError):
+        verify(corpus, answer, retrieved)
+    answer = engine.ask("USBをなくした", ["koriyama-kijun"])
+    with pytest.raises(VerificationError):
+        verify(corpus, answer, set())  # nothing was retrieved, so nothing may be cited
+
+
+def test_no_scope_searches_both_cities_and_names_them(engine):
+    answer = engine.ask("個人番号を削除したら記録を残す必要はありますか", None, k=8)
+    docs = {c.doc for c in answer.citations}
+    assert docs == {"koriyama-kijun", "mima-kitei"}
+    assert "郡山市" in answer.answer and "美馬市" in answer.answer
+
+
+def test_unknown_scope_is_a_clear_error(engine):
+    from corpus.errors import UnknownDocumentError
+
+    with pytest.raises(UnknownDocumentError, match="loaded: koriyama-kijun, mima-kitei"):
+        engine.ask("USB", ["nowhere-city"])
+
+
+def test_langchain_retriever_returns_clause_documents(engine):
+    from retrieval.langchain import HogoRetriever
+
+    docs = HogoRetriever(engine=engine, scope=["mima-kitei"], k=3).invoke("委託先から漏えいしたら？")
+    assert len(docs) == 3
+    assert docs[0].metadata["key"] == "mima-kitei:25:3"
+    assert docs[0].page_content.startswith("委託先から情報漏えい等が発生した場合")
