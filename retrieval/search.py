@@ -14,6 +14,7 @@ import numpy as np
 
 from retrieval.dense import DenseIndex
 from retrieval.expansion import Expander
+from retrieval.kana import KanaResolver
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage
 
@@ -26,7 +27,7 @@ class SearchConfig:
     dense_floor: float = 0.70  # cosine below this counts as no semantic match at all
     expand_dense: bool = False
     # Abstention (see ``HybridSearcher.relevance``): abstain when relevance < abstain_below.
-    abstain_below: float = -0.03
+    abstain_below: float = -0.02
     lexical_evidence: float = 0.004  # relevance per BM25 point of the best passage
     lexical_evidence_cap: float = 15.0
 
@@ -59,11 +60,15 @@ class HybridSearcher:
         self.expander = expander
         self.config = config or SearchConfig()
         self.off_topic = off_topic  # passage vectors of topics the rules do not cover
+        self.kana = KanaResolver.build([p.index_text for p in passages])
 
     def search(self, question: str, scope: list[str] | None = None, k: int = 5,
                config: SearchConfig | None = None) -> SearchResult:
         cfg = config or self.config
         started = time.perf_counter()
+        kana_words = self.kana.resolve(question)
+        if kana_words:
+            question = f"{question} {' '.join(kana_words)}"
         terms = self.expander.terms(question)
         expanded = f"{question} {' '.join(terms)}" if terms else question
         in_scope = [p for p in self.passages if not scope or p.doc in scope]
@@ -96,7 +101,7 @@ class HybridSearcher:
         hits = [Hit(in_scope[i], float(fused[i]), float(lexical[i]), float(dense[i])) for i in order if fused[i] > 0]
         relevance = self.relevance(cfg, float(dense.max()) if len(dense) else 0.0, off_topic, lex_top)
         elapsed = (time.perf_counter() - started) * 1000
-        return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, terms)
+        return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, kana_words + terms)
 
     @staticmethod
     def relevance(cfg: SearchConfig, dense_max: float, off_topic: float, lexical_max: float) -> float:
