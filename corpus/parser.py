@@ -172,7 +172,8 @@ class _Parser:
             self.start_suppl(line, P.SUPPL.match(folded).group(1), marker=True)
             return
         form = P.FORM.match(folded)
-        if form and self.mode != "preamble" and self.reg.units:
+        if form and self.mode != "preamble" and self.reg.units and self.reg.get(
+            f"{self.reg.id}:form-{to_int(form.group(1))}") is None:
             self.start_form(line, form)
             return
         if self.mode == "form":
@@ -394,6 +395,9 @@ class _Parser:
         return False
 
     def add_subitem(self, line: Line, sub_id: str, marker: str, text: str) -> None:
+        if self.reg.get(f"{self.item.key}:{sub_id}") is not None:  # a repeated marker: keep it as text
+            self.append_text(self.current, line.content, line, sep="\n")
+            return
         unit = Unit(
             doc=self.reg.id,
             kind="subitem",

@@ -34,7 +34,8 @@ def main() -> None:
             rows[f"lex={lexical} expand_dense={int(expand)}"] = score(outcomes)
             uncovered = sorted(m for m, covered in margins if not covered)
             covered = sorted(m for m, covered in margins if covered)
-            print(f"lex={lexical} expand={int(expand)} uncovered relevance max {uncovered[-3:]}, covered min {covered[:4]}")
+            print(f"lex={lexical} expand={int(expand)} relevance: uncovered max {uncovered[-3:]}, "
+                  f"covered min {covered[:4]}")
     print(format_table(rows))
 
 

@@ -35,8 +35,13 @@ def corpus() -> Corpus:
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory, corpus):
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def engine(data_dir, corpus):
     """The real engine: real parser, Sudachi, bm25s, Chroma and the bundled e5 model, in a temp data dir."""
     from retrieval.engine import AskEngine
 
-    return AskEngine.open(corpus, tmp_path_factory.mktemp("data"))
+    return AskEngine.open(corpus, data_dir)

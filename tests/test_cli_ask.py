@@ -1,0 +1,63 @@
+"""`hogo ask` as a real process against a prebuilt data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.test_cli import run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(engine, data_dir):
+    return {**os.environ, "HOGO_DATA_DIR": str(data_dir)}
+
+
+def test_ask_json_follows_the_contract(env):
+    result = run("ask", "USBをなくした。誰に報告？", "--scope", "koriyama-kijun", "--k", "3", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["scope"] == ["koriyama-kijun"] and data["abstained"] is False
+    assert len(data["citations"]) >= 3 and data["citations"][0]["key"] == "koriyama-kijun:23:1"
+    assert data["citations"][0]["label"] == "郡山市保有個人情報等の取扱基準 第23条第1項"
+
+
+def test_ask_batch_echoes_ids_and_reports_bad_lines(env, tmp_path):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        '{"id": "a", "q": "委託契約書に何を書く？", "scope": "koriyama-kijun"}\n'
+        '{"id": 7, "q": "有給休暇の日数は？", "scope": null}\n'
+        '{"id": "bad", "q": "USB", "scope": "nowhere"}\n'
+        "not json\n",
+        encoding="utf-8",
+    )
+    result = run("ask", "--batch", str(batch), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["a", 7, "bad", None]
+    assert rows[0]["citations"][0]["key"].startswith("koriyama-kijun:22")
+    assert rows[1]["abstained"] is True and rows[1]["citations"] == []
+    assert "unknown document 'nowhere'" in rows[2]["error"] and "line 4" in rows[3]["error"]
+
+
+def test_unknown_scope_and_empty_question_exit_2(env):
+    result = run("ask", "USB", "--scope", "nowhere", env=env)
+    assert result.returncode == 2 and "unknown document" in result.stderr and "Traceback" not in result.stderr
+    result = run("ask", "   ", env=env)
+    assert result.returncode == 2 and "empty" in result.stderr
+
+
+def test_my_number_in_a_question_is_masked(env):
+    result = run("ask", "123456789018 の人の書類を捨てたい", "--json", env=env)
+    assert result.returncode == 0
+    assert "123456789018" not in result.stdout and "masked" in result.stderr
+
+
+def test_index_is_incremental(env):
+    result = run("index", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "0 added, 0 updated, 0 removed" in result.stdout
