@@ -21,9 +21,9 @@ def main() -> None:
     questions = load_questions(split="dev")
     base = engine.searcher.config
     rows = {}
-    for lexical in (0.2, 0.3, 0.4, 0.5):
-        for expand in (False, True):
-            config = replace(base, lexical_weight=lexical, dense_weight=1 - lexical, expand_dense=expand)
+    for lexical in (0.3, 0.4, 0.5):
+        for expand in (1.0, 0.5, 0.3):
+            config = replace(base, lexical_weight=lexical, dense_weight=1 - lexical, expansion_weight=expand)
             outcomes, margins = [], []
             for q in questions:
                 result = engine.searcher.search(q.q, q.scope, 5, config)
@@ -31,10 +31,10 @@ def main() -> None:
                 outcomes.append(Outcome(q.id, q.gold, [] if abstain else [h.passage.key for h in result.hits[:5]],
                                         abstain, result.timings_ms["retrieve"]))
                 margins.append((result.relevance, bool(q.gold)))
-            rows[f"lex={lexical} expand_dense={int(expand)}"] = score(outcomes)
+            rows[f"lex={lexical} expansion={expand}"] = score(outcomes)
             uncovered = sorted(m for m, covered in margins if not covered)
             covered = sorted(m for m, covered in margins if covered)
-            print(f"lex={lexical} expand={int(expand)} relevance: uncovered max {uncovered[-3:]}, "
+            print(f"lex={lexical} expansion={expand} relevance: uncovered max {uncovered[-3:]}, "
                   f"covered min {covered[:4]}")
     print(format_table(rows))
 

@@ -26,6 +26,7 @@ class SearchConfig:
     dense_candidates: int = 60
     dense_floor: float = 0.70  # cosine below this counts as no semantic match at all
     expand_dense: bool = False
+    expansion_weight: float = 1.0  # BM25 weight of expansion words relative to the question's own words
     # Abstention (see ``HybridSearcher.relevance``): abstain when relevance < abstain_below.
     abstain_below: float = -0.02
     lexical_evidence: float = 0.004  # relevance per BM25 point of the best passage
@@ -76,10 +77,12 @@ class HybridSearcher:
             return SearchResult([], 0.0, {"retrieve": 0.0}, terms)
 
         lexical = np.zeros(len(in_scope), dtype=np.float32)
-        query_tokens: list[str] = []
         if self.lexical is not None and cfg.lexical_weight > 0:
-            query_tokens = self.lexical.query_tokens(expanded)
-            all_scores = self.lexical.scores(query_tokens)
+            own_tokens = self.lexical.query_tokens(question)
+            extra = self.lexical.query_tokens(" ".join(terms)) if terms else []
+            all_scores = self.lexical.scores(own_tokens)
+            if extra:
+                all_scores = all_scores + cfg.expansion_weight * self.lexical.scores(extra)
             lexical = np.array([all_scores[self.position[p.key]] for p in in_scope], dtype=np.float32)
         dense = np.zeros(len(in_scope), dtype=np.float32)
         off_topic = 0.0
