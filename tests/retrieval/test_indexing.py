@@ -19,6 +19,7 @@ def test_second_refresh_embeds_nothing_and_edits_embed_only_what_changed(tmp_pat
     shutil.copytree(BUNDLED_DIR, regs)
     data = tmp_path / "data"
     engine = AskEngine.open(Corpus.load(regs), data)
+    assert engine.report.added == engine.report.passages > 150
     again = engine.refresh(data)
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
     assert again.unchanged == again.passages
@@ -29,6 +30,7 @@ def test_second_refresh_embeds_nothing_and_edits_embed_only_what_changed(tmp_pat
     text = text.replace("(守秘義務)\n\n第7条 職員等の特定個人情報等を取り扱うすべての者は、徹底した守秘義務の中で業務を遂行しなければならない。\n\n", "")
     path.write_text(text, encoding="utf-8")
     engine = AskEngine.open(Corpus.load(regs), data)
+    assert (engine.report.added, engine.report.updated, engine.report.removed) == (0, 1, 1)
     counts = engine.refresh(data)
     assert (counts.added, counts.removed, counts.updated) == (0, 0, 0)  # open() already applied the change
 
