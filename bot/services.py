@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from functools import cache
 
 from bot.settings import Settings
 from corpus.loader import Corpus
@@ -45,8 +44,3 @@ def open_engine(settings: Settings, show_progress: bool = True) -> AskEngine:
                             progress=bar)
     bar.close()
     return engine
-
-
-@cache
-def cached_engine(settings_json: str) -> AskEngine:
-    return open_engine(Settings.model_validate_json(settings_json), show_progress=False)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.errors import UnknownDocumentError
 from corpus.loader import Corpus
 from retrieval.answer import Answer, compose
 from retrieval.dense import DenseIndex, open_client
@@ -90,5 +89,3 @@ class AskEngine:
         answer.timings_ms["compose"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
-
-__all__ = ["AskEngine", "IndexReport", "UnknownDocumentError"]
