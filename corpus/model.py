@@ -128,3 +128,16 @@ class Regulation:
             },
             "units": [unit.to_dict() for unit in self.units],
         }
+
+
+def clause_text(reg: Regulation, unit: Unit) -> str:
+    """The verbatim text of a clause with its items and sub-items, one per line, markers as written."""
+    lines = [unit.text] if unit.text else []
+    depth = unit.key.count(":")
+    for part in reg.descendants(unit):
+        if part.kind == "paragraph" and unit.kind == "article":
+            lines.append(f"{part.marker} {part.text}".strip() if part.marker else part.text)
+        elif part.kind in {"item", "subitem"}:
+            indent = " " * (part.key.count(":") - depth - 1)
+            lines.append(f"{indent}{part.marker} {part.text}".rstrip() if part.marker else f"{indent}{part.text}")
+    return "\n".join(line for line in lines if line)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from corpus.loader import Corpus
-from retrieval.passages import clause_text
+from corpus.model import clause_text
 from retrieval.search import Hit, SearchResult
 from retrieval.tokenizer import tokenize
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from corpus.labels import article_label, clause_label
 from corpus.loader import Corpus
-from corpus.model import Regulation, Unit
+from corpus.model import Regulation, Unit, clause_text
 
 LONG_LIST_ITEMS = 3
 LONG_LIST_CHARS = 400
@@ -36,19 +36,6 @@ class Passage:
     @property
     def hash(self) -> str:
         return hashlib.sha256(f"{self.key}\n{self.index_text}".encode()).hexdigest()[:24]
-
-
-def clause_text(reg: Regulation, unit: Unit) -> str:
-    """The verbatim text of a clause with its items and sub-items, one per line, markers as written."""
-    lines = [unit.text] if unit.text else []
-    depth = unit.key.count(":")
-    for part in reg.descendants(unit):
-        if part.kind == "paragraph" and unit.kind == "article":
-            lines.append(f"{part.marker} {part.text}".strip() if part.marker else part.text)
-        elif part.kind in {"item", "subitem"}:
-            indent = " " * (part.key.count(":") - depth - 1)
-            lines.append(f"{indent}{part.marker} {part.text}".rstrip() if part.marker else f"{indent}{part.text}")
-    return "\n".join(line for line in lines if line)
 
 
 def _heading(reg: Regulation, unit: Unit) -> str:

@@ -10,6 +10,7 @@ import typer
 from bot.settings import Settings
 from corpus.labels import label
 from corpus.loader import Corpus, parse_file
+from corpus.model import clause_text
 
 app = typer.Typer(help="Regulation texts: parse, list, show, validate.", no_args_is_help=True)
 
@@ -71,12 +72,7 @@ def show(key: str = typer.Argument(..., help="Clause key, e.g. koriyama-kijun:22
     heading = unit.heading or (reg.get(f"{unit.doc}:{unit.article}").heading if unit.article else None)
     typer.echo(label(reg, unit) + (f"（{heading}）" if heading else ""))
     typer.echo(f"[{unit.key}]")
-    for part in [unit, *reg.descendants(unit)]:
-        if part.kind == "article":
-            continue
-        indent = "  " * max(0, part.key.count(":") - unit.key.count(":"))
-        marker = f"{part.marker} " if part.marker and part.kind != "suppl" else ""
-        typer.echo(f"{indent}{marker}{part.text}")
+    typer.echo(clause_text(reg, unit))
 
 
 @app.command()

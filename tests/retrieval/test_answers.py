@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from corpus.model import clause_text
 from retrieval.answer import VerificationError, verify
-from retrieval.passages import clause_text
 
 pytestmark = pytest.mark.slow
 
