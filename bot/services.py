@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
+from bot.dialogue.engine import FlowService
+from bot.dialogue.spec import FlowLibrary
 from bot.settings import Settings
+from bot.store import Store
 from corpus.loader import Corpus
 from retrieval.engine import AskEngine
 
@@ -44,3 +47,15 @@ def open_engine(settings: Settings, show_progress: bool = True) -> AskEngine:
                             progress=bar)
     bar.close()
     return engine
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(settings.db_url)
+
+
+def open_flows(settings: Settings, corpus: Corpus | None = None) -> FlowService:
+    """The dialogue service: flow files checked against the corpus, state in the configured database."""
+    corpus = corpus or load_corpus(settings)
+    return FlowService(open_store(settings), FlowLibrary.load(corpus, settings.flows_dir), corpus)

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from bot.cli import ask_cmd, corpus_cmd, eval_cmd
+from bot.cli import ask_cmd, corpus_cmd, eval_cmd, flow_cmd
 from corpus.errors import HogoError
 
 app = typer.Typer(
@@ -16,6 +16,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(corpus_cmd.app, name="corpus")
+app.add_typer(flow_cmd.app, name="flow")
+app.add_typer(flow_cmd.reports_app, name="reports")
 app.command("ask")(ask_cmd.ask)
 app.command("index")(ask_cmd.index)
 app.command("eval")(eval_cmd.eval_)
