@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from bot.dialogue.engine import FlowService
 from bot.dialogue.spec import FlowLibrary
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from retrieval.engine import AskEngine
 from bot.store import Store
 from corpus.loader import Corpus
-from retrieval.engine import AskEngine
 
 log = logging.getLogger("hogo")
 
@@ -41,6 +44,8 @@ class ProgressBar:
 
 def open_engine(settings: Settings, show_progress: bool = True) -> AskEngine:
     """Open the indexes; on an empty data dir this builds them first (with a progress bar on stderr)."""
+    from retrieval.engine import AskEngine  # heavy (Chroma, Sudachi): only the commands that search pay for it
+
     bar = ProgressBar("indexing clauses", show_progress)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = AskEngine.open(load_corpus(settings), settings.data_dir, settings.embedder, settings.chroma_url,

@@ -146,7 +146,7 @@ def _session(row: Any) -> SessionRow:
 class Store:
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _to_json}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
         else:
@@ -251,6 +251,10 @@ class Store:
 
 class _Lost(Exception):
     """Another writer updated the row first."""
+
+
+def _to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

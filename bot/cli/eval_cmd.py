@@ -6,11 +6,12 @@ from pathlib import Path
 
 import typer
 
+import evals
 from bot.services import open_engine
 from bot.settings import Settings
-from evals.baselines import NaiveRag, bm25_only
 from evals.metrics import Outcome, score
-from evals.runner import DATASETS, format_table, load_questions, run_engine, run_searcher
+
+DATASETS = Path(evals.__file__).resolve().parent / "datasets"
 
 TARGETS = {"R@3": 0.95, "R@1": 0.80, "MRR": 0.85, "abst-R": 0.90}
 
@@ -25,6 +26,9 @@ def eval_(
 
     Example: hogo eval --split test
     """
+    from evals.baselines import NaiveRag, bm25_only  # heavy (Chroma, models): loaded only when evaluating
+    from evals.runner import format_table, load_questions, run_engine, run_searcher
+
     settings = Settings()
     engine = open_engine(settings)
     questions = load_questions(dataset, split)

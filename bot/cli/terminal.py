@@ -131,7 +131,7 @@ class Terminal:
                 self.say(f"報告書を保存しました。再表示: hogo reports show {report.id}")
                 return self.service.get(view.id)
             if text.lower() in BACK:
-                return self.service.back(view.id, from_step="summary")
+                return self.service.back(view.id, from_step="confirm")
             if text.lower() in QUIT:
                 raise _Quit
             if text.isdigit() and 1 <= int(text) <= len(view.summary):

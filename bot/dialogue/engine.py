@@ -14,6 +14,7 @@ from corpus.loader import Corpus
 
 log = logging.getLogger("hogo.flows")
 
+CONFIRM = "confirm"  # where a dialogue stands once every question is answered (no step has this id)
 MAX_APPLIED = 100  # request ids remembered per session for idempotent retries
 BUILDERS = {"incident": incident.build_report, "consignment": consignment.build_report}
 
@@ -188,7 +189,7 @@ class FlowService:
                 raise FinishedError(f"session {row.id} is finished")
             flow = self.library.get(row.flow)
             step = current(flow, state)
-            if from_step is not None and (step.id if step else "summary") != from_step:
+            if from_step is not None and (step.id if step else CONFIRM) != from_step:
                 return row, None
             go_back(flow, state)
             self._remember(state, request_id)
@@ -274,7 +275,7 @@ class FlowService:
                          "cite_labels": [self.corpus.label(self.corpus.unit(k)) for k in step.cites]}
         return View(
             id=row.id, flow=flow.name, title=flow.title, status=row.status if step or row.status == "finished"
-            else "confirm", scope=row.scope, step=step_dict, progress=progress(flow, state),
+            else CONFIRM, scope=row.scope, step=step_dict, progress=progress(flow, state),
             summary=summary(flow, state) if step is None else [], notices=list(notices or []),
             report_id=row.id if row.status == "finished" else None,
         )

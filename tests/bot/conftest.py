@@ -1,0 +1,67 @@
+"""Dialogue fixtures: the real flow files, and the store on SQLite and on PostgreSQL.
+
+PostgreSQL runs at 127.0.0.1:5432 (trust auth, database `test`) on these machines and in CI; each test
+session works in its own schema, dropped at the end. A PostgreSQL that cannot be reached fails the
+postgres tests instead of skipping them (set HOGO_TEST_PG_URL to point elsewhere).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+import sqlalchemy as sa
+
+from bot.dialogue.engine import FlowService
+from bot.dialogue.spec import FlowLibrary
+from bot.store import Store
+
+PG_URL = os.environ.get("HOGO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def library(corpus) -> FlowLibrary:
+    return FlowLibrary.load(corpus)
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url():
+    schema = f"hogo_test_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _url(kind: str, tmp_path, request) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'hogo.sqlite3'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    url = _url(request.param, tmp_path, request)
+    if request.param == "postgres":  # a clean slate per test inside the session schema
+        store = Store(url)
+        with store.engine.begin() as conn:
+            for table in ("hogo_reports", "hogo_flow_sessions", "hogo_feedback"):
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+        store.close()
+    return url
+
+
+@pytest.fixture
+def store(db_url):
+    store = Store(db_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def service(store, library, corpus) -> FlowService:
+    return FlowService(store, library, corpus)

@@ -1,0 +1,77 @@
+"""The flow files are data checked against the corpus: a cited key that does not exist fails loading."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.dialogue import conditions
+from bot.dialogue.spec import BUNDLED_FLOWS, FlowError, FlowLibrary
+
+
+def test_every_flow_has_a_file_for_both_seed_regulations(library):
+    assert set(library.flows) == {"incident", "consignment"}
+    for flow in library.flows.values():
+        assert set(flow.cities) == {"koriyama-kijun", "mima-kitei"}
+
+
+def test_no_cited_key_is_missing_from_the_corpus(library, corpus):
+    assert library.problems(corpus) == []
+    cited = {k for flow in library.flows.values() for doc in flow.cities
+             for step in flow.steps({"scope": doc}) for k in step.cites}
+    assert len(cited) >= 30
+    for key in cited:
+        corpus.unit(key)
+
+
+def test_a_missing_clause_key_fails_loading(tmp_path, corpus):
+    folder = tmp_path / "flows"
+    shutil.copytree(BUNDLED_FLOWS, folder)
+    path = folder / "incident" / "koriyama-kijun.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("koriyama-kijun:23:4", "koriyama-kijun:23:9"),
+                    encoding="utf-8")
+    with pytest.raises(FlowError) as info:
+        FlowLibrary.load(corpus, folder)
+    assert "incident/koriyama-kijun: koriyama-kijun:23:9" in info.value.message
+
+
+def test_a_condition_on_an_unknown_field_fails_loading(tmp_path, corpus):
+    folder = tmp_path / "flows"
+    shutil.copytree(BUNDLED_FLOWS, folder)
+    path = folder / "consignment" / "mima-kitei.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "    when: {handles_mynumber: [yes]}\n", encoding="utf-8")
+    with pytest.raises(FlowError, match="handles_mynumber"):
+        FlowLibrary.load(corpus, folder)
+
+
+def test_a_new_city_is_a_new_file(tmp_path, corpus):
+    folder = tmp_path / "flows"
+    shutil.copytree(BUNDLED_FLOWS, folder)
+    (folder / "consignment" / "mima-kitei.yaml").unlink()
+    assert set(FlowLibrary.load(corpus, folder).get("consignment").cities) == {"koriyama-kijun"}
+
+
+def test_yes_and_no_stay_strings_in_flow_files(library):
+    step = next(s for s in library.get("incident").steps({}) if s.id == "my_number_system")
+    assert step.when == {"contains_my_number": ["yes", "unknown"]}
+
+
+@pytest.mark.parametrize(
+    ("cond", "answers", "expected"),
+    [
+        ({"a": ["yes"]}, {"a": "yes"}, True),
+        ({"a": ["yes"]}, {}, False),
+        ({"m": {"other_than": ["paper"]}}, {"m": ["paper"]}, False),
+        ({"m": {"other_than": ["paper"]}}, {"m": ["paper", "usb"]}, True),
+        ({"n": {"gt": 100, "unknown": True}}, {"n": 100}, False),
+        ({"n": {"gt": 100, "unknown": True}}, {"n": 101}, True),
+        ({"n": {"gt": 100, "unknown": True}}, {"n": "unknown"}, True),
+        ({"n": {"gt": 100}}, {"n": "unknown"}, False),
+        ({"any": [{"a": ["yes"]}, {"b": ["yes"]}]}, {"b": "yes"}, True),
+        ({"not": {"a": ["yes"]}}, {"a": "no"}, True),
+        ({"a": {"answered": False}}, {}, True),
+    ],
+)
+def test_conditions(cond, answers, expected):
+    assert conditions.holds(cond, answers) is expected
