@@ -43,6 +43,7 @@ class UnknownFlowError(FlowError):
 class Option:
     value: str
     label: str
+    aliases: tuple[str, ...] = ()  # other words accepted for this choice (漏えい, lost, ...)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def _options(raw: dict, kind: str) -> tuple[Option, ...]:
         return tuple(Option(v, label) for v, label in YESNO_OPTIONS)
     if kind == "check":
         return tuple(Option(v, label) for v, label in CHECK_OPTIONS)
-    return tuple(Option(str(o["value"]), str(o["label"])) for o in raw.get("options", []))
+    return tuple(Option(str(o["value"]), str(o["label"]), tuple(str(a) for a in o.get("aliases", ())))
+                 for o in raw.get("options", []))
 
 
 def make_step(raw: dict, cites: list[str] | None = None) -> Step:

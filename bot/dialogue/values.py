@@ -59,7 +59,9 @@ def _choice_value(step: Step, raw: Any) -> str | None:
     text = fold(str(raw))
     lowered = text.lower()
     for option in step.options:
-        if lowered == option.value.lower() or text == option.label or text == fold(option.label):
+        short = fold(option.label).split("(")[0]  # 漏えい for 漏えい（外部に出た…）
+        names = {option.value.lower(), fold(option.label), short, *(fold(a).lower() for a in option.aliases)}
+        if lowered in names or text in names:
             return option.value
     if text.isdigit() and 1 <= int(text) <= len(step.options):
         return step.options[int(text) - 1].value

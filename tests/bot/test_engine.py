@@ -219,3 +219,12 @@ def test_two_processes_answering_one_session(service, db_url):
     assert {k: row.state["answers"][k]["status"] for k in items} == dict.fromkeys(items, "未")
     assert row.version == 1 + len(STEPS) + len(items)
     assert service.get(view.id).status == "confirm"
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    import sqlalchemy as sa
+
+    store = Store(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+    store.close()

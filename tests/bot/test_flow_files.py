@@ -75,3 +75,26 @@ def test_yes_and_no_stay_strings_in_flow_files(library):
 )
 def test_conditions(cond, answers, expected):
     assert conditions.holds(cond, answers) is expected
+
+
+@pytest.mark.parametrize(
+    ("step_id", "raw", "value"),
+    [
+        ("event_type", "漏えい", "leak"),
+        ("event_type", "紛失", "loss"),
+        ("event_type", "3", "damage"),
+        ("media", "USB、紙", ["usb", "paper"]),
+        ("media", ["email", "ＦＡＸ"], ["email", "fax"]),
+        ("data_items", "氏名、口座番号、学校名", ["name", "bank", "学校名"]),
+        ("affected_count", "１，２００人", 1200),
+        ("affected_count", "わからない", "unknown"),
+        ("contains_my_number", "不明", "unknown"),
+        ("contains_my_number", True, "yes"),
+        ("discovered_at", "2026年4月1日 9時30分", "2026-04-01T09:30+09:00"),
+    ],
+)
+def test_answers_are_read_the_way_staff_write_them(library, step_id, raw, value):
+    from bot.dialogue import values
+
+    step = next(s for s in library.get("incident").steps({}) if s.id == step_id)
+    assert values.parse(step, raw)[0] == value
