@@ -24,6 +24,19 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL for scale-out; default: embedded.")
     log_level: str = "INFO"
 
+    # web (hogo serve)
+    secret_key: str | None = Field(None, description="Signs session tokens; set it when several servers run.")
+    admin_token: str | None = Field(None, description="Bearer token for report listing and admin endpoints.")
+    site_keys: dict[str, list[str]] = Field(
+        {"demo": ["self"]},
+        description='Widget site key -> allowed page origins (JSON), e.g. {"intranet": ["https://portal.city.lg.jp"]}; '
+                    '"self" is the server\'s own origin.',
+    )
+    token_ttl: int = Field(1800, description="Seconds a widget session token lives.")
+    rate_per_token: int = Field(60, description="Requests per minute per session token (0: no limit).")
+    rate_per_ip: int = Field(300, description="Requests per minute per client IP (0: no limit).")
+    max_body: int = Field(32_768, description="Largest request body in bytes.")
+
     @field_validator("data_dir", "corpus_dir", "flows_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from bot.cli import ask_cmd, corpus_cmd, eval_cmd, flow_cmd
+from bot.cli import ask_cmd, corpus_cmd, eval_cmd, flow_cmd, serve_cmd
 from corpus.errors import HogoError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(flow_cmd.reports_app, name="reports")
 app.command("ask")(ask_cmd.ask)
 app.command("index")(ask_cmd.index)
 app.command("eval")(eval_cmd.eval_)
+app.command("serve")(serve_cmd.serve)
 
 
 def main() -> None:

@@ -1,0 +1,37 @@
+"""`hogo serve`: the web app (API, widget, demo page) on the embedded default."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bot.services import open_engine
+from bot.settings import Settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 for all)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (one per core)."),
+) -> None:
+    """Serve the JSON API, the chat widget (/widget.js) and a demo page (/).
+
+    The first start on an empty data dir builds the index before listening.
+    Example: hogo serve --port 8000, then open http://127.0.0.1:8000/
+    """
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = open_engine(settings)  # builds the index once, before any worker starts
+    typer.echo(f"hogo: http://{host}:{port}/ (API /api, widget /widget.js, {workers} worker(s))", err=True)
+    if workers == 1:
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning",
+                    proxy_headers=False)
+    else:
+        del engine
+        uvicorn.run("bot.web.app:factory", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", proxy_headers=False)

@@ -1,0 +1,460 @@
+"""The web service: JSON API, the embeddable widget and its demo page. `create_app(settings)` is used by
+`hogo serve` and by the tests; the engine, the dialogue service and the store open in the lifespan."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.cli.ask_cmd import check_question
+from bot.dialogue.engine import FlowService, View
+from bot.privacy import mask_my_numbers
+from bot.services import load_corpus, open_engine, open_flows
+from bot.settings import Settings
+from bot.store import ReportNotFound, ReportRow, SessionNotFound
+from bot.web import models
+from bot.web.security import (
+    API_CSP,
+    PAGE_CSP,
+    SECURITY_HEADERS,
+    AuthError,
+    ForbiddenError,
+    RateLimited,
+    RateLimiter,
+    Token,
+    TokenSigner,
+    load_secret,
+    origin_allowed,
+)
+from corpus.errors import HogoError, UnknownClauseError
+from corpus.model import clause_text
+
+log = logging.getLogger("hogo.web")
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ERRORS = {"model": models.ErrorOut}
+STANDARD_ERRORS: dict[int | str, dict[str, Any]] = {401: ERRORS, 403: ERRORS, 404: ERRORS, 413: ERRORS,
+                                                    422: ERRORS, 429: ERRORS}
+
+
+@dataclass
+class Principal:
+    visitor: str | None
+    admin: bool = False
+
+    @property
+    def owner(self) -> str | None:
+        return f"web:{self.visitor}" if self.visitor else None
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: Any
+    flows: FlowService
+    signer: TokenSigner
+    per_token: RateLimiter
+    per_ip: RateLimiter
+
+
+def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
+    """The ASGI app. Pass ``engine`` to share an already open AskEngine (tests, single-process serve)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ask_engine = engine or open_engine(settings)
+        flows = open_flows(settings, ask_engine.corpus if engine is not None else load_corpus(settings))
+        app.state.res = Resources(
+            settings=settings, engine=ask_engine, flows=flows,
+            signer=TokenSigner(load_secret(settings.secret_key, settings.data_dir), settings.token_ttl),
+            per_token=RateLimiter(settings.rate_per_token), per_ip=RateLimiter(settings.rate_per_ip),
+        )
+        log.info("hogo web ready: %d regulations, database %s", len(ask_engine.corpus.regulations),
+                 flows.store.engine.url.get_backend_name())
+        yield
+        flows.store.close()
+
+    app = FastAPI(
+        title="hogo API", version="1.0",
+        description="Answers from the city's personal-information rules with verified clause citations, "
+                    "guided incident and consignment dialogues, and their reports. Errors are "
+                    '`{"error": {"code", "message"}}` with a Japanese message for staff.',
+        lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+    )
+    origins = sorted({o for allowed in settings.site_keys.values() for o in allowed if o != "self"})
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type"], max_age=600)
+    app.add_middleware(SecurityMiddleware, max_body=settings.max_body)
+    _errors(app)
+    _routes(app)
+    return app
+
+
+def res(request: Request) -> Resources:
+    return request.app.state.res
+
+
+# middleware ------------------------------------------------------------------------------------------
+
+class BodyTooLarge(HogoError):
+    code = "body_too_large"
+    http_status = 413
+    default_ja = "送信された内容が大きすぎます。短くしてもう一度お試しください。"
+
+
+class SecurityMiddleware:
+    """Security headers on every response; request bodies over the limit are refused with 413 JSON."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await _error_response(BodyTooLarge(f"body of {int(declared)} bytes"))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _TooLarge
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    headers.append((name.encode(), value.encode()))
+                if b"content-security-policy" not in names:
+                    csp = API_CSP if path.startswith("/api/") else PAGE_CSP
+                    headers.append((b"content-security-policy", csp.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _TooLarge:
+            await _error_response(BodyTooLarge("chunked body over the limit"))(scope, receive, send_with_headers)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _error_response(exc: HogoError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message_ja}}, status_code=exc.http_status,
+                        headers=headers)
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(HogoError)
+    async def hogo_error(request: Request, exc: HogoError) -> JSONResponse:
+        if exc.http_status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
+        return _error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        fields = [".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors]
+        message = "入力内容を確認してください。"
+        if any(f == "question" and e["type"] == "string_too_long" for f, e in zip(fields, errors, strict=True)):
+            message = "質問が長すぎます（1000文字以内で入力してください）。"
+        elif any(e["type"] in ("json_invalid", "model_attributes_type", "dict_type") for e in errors):
+            message = "送信された内容を読み取れませんでした。"
+        return JSONResponse({"error": {"code": "invalid_request", "message": message, "fields": fields}},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "ページが見つかりません。", 405: "この操作はできません。"}
+        return JSONResponse({"error": {"code": f"http_{exc.status_code}",
+                                       "message": messages.get(exc.status_code, "リクエストを処理できませんでした。")}},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s crashed", request.method, request.url.path)
+        return JSONResponse({"error": {"code": "internal_error",
+                                       "message": "処理中に問題が発生しました。時間をおいて再度お試しください。"}},
+                            status_code=500)
+
+
+# dependencies -----------------------------------------------------------------------------------------
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limit_ip(request: Request) -> None:
+    res(request).per_ip.hit(client_ip(request))
+
+
+def principal(request: Request) -> Principal:
+    limit_ip(request)
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise AuthError("missing bearer token", "セッションがありません。画面を再読み込みしてください。")
+    raw = header[7:].strip()
+    admin = res(request).settings.admin_token
+    if admin and hmac.compare_digest(raw.encode(), admin.encode()):
+        return Principal(None, admin=True)
+    token = res(request).signer.verify(raw)
+    res(request).per_token.hit(token.visitor)
+    return Principal(token.visitor)
+
+
+def admin_only(who: Principal = Depends(principal)) -> Principal:
+    if not who.admin:
+        raise ForbiddenError("admin token required", "管理者のみが利用できます。")
+    return who
+
+
+def own_origin(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+# routes -------------------------------------------------------------------------------------------------
+
+def _routes(app: FastAPI) -> None:
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["ops"], responses={503: ERRORS})
+    def ready(request: Request) -> JSONResponse:
+        state = getattr(request.app.state, "res", None)
+        try:
+            with state.flows.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is down: not ready
+            log.warning("readiness: database unavailable: %s", exc)
+            return JSONResponse({"error": {"code": "not_ready", "message": "準備中です。"}}, status_code=503)
+        return JSONResponse({"status": "ready", "regulations": sorted(state.engine.corpus.regulations),
+                             "passages": len(state.engine.passages)})
+
+    @app.post("/api/session", tags=["session"], response_model=models.SessionOut, responses=STANDARD_ERRORS)
+    def start_session(body: models.SessionRequest, request: Request) -> models.SessionOut:
+        """Exchange a public site key, from an allowed page origin, for a short-lived signed token."""
+        limit_ip(request)
+        resources = res(request)
+        origin = request.headers.get("origin", "")
+        allowed = resources.settings.site_keys.get(body.site_key)
+        if allowed is None:
+            raise ForbiddenError(f"unknown site key {body.site_key!r}",
+                                 "このサイトでは利用できません（サイトキーが無効です）。")
+        if not origin or not origin_allowed(origin, allowed, own_origin(request)):
+            raise ForbiddenError(f"origin {origin!r} not allowed for site key {body.site_key!r}",
+                                 "このサイトでは利用できません（許可されていない接続元です）。")
+        visitor = None
+        if body.previous:
+            try:  # keep the visitor (and their reports) across a renewal within a day
+                old = resources.signer.verify(body.previous, grace=86_400)
+                visitor = old.visitor if old.site_key == body.site_key and old.origin == origin else None
+            except AuthError:
+                visitor = None
+        raw, token = resources.signer.issue(origin, body.site_key, visitor)
+        return models.SessionOut(token=raw, expires_in=resources.settings.token_ttl, visitor=token.visitor)
+
+    def answer_for(body: models.AskRequest, request: Request):
+        question, masked = mask_my_numbers(check_question(body.question))
+        answer = res(request).engine.ask(question, body.scope or None, body.k)
+        log.info("ask: %d chars, masked=%d, abstained=%s, %d citations, %.1f ms", len(question), masked,
+                 answer.abstained, len(answer.citations), sum(answer.timings_ms.values()))
+        return answer
+
+    @app.post("/api/ask", tags=["ask"], response_model=models.AnswerOut, responses=STANDARD_ERRORS)
+    def ask(body: models.AskRequest, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Answer a question from the regulations in scope, citing verified clauses (best first)."""
+        return answer_for(body, request).to_dict()
+
+    @app.post("/api/ask/stream", tags=["ask"], responses={200: {"content": {"text/event-stream": {}}},
+                                                          **STANDARD_ERRORS})
+    def ask_stream(body: models.AskRequest, request: Request,
+                   who: Principal = Depends(principal)) -> StreamingResponse:
+        """The same answer as Server-Sent Events: `answer` chunks, one `citation` each, then `done`."""
+        data = answer_for(body, request).to_dict()
+
+        def events() -> Iterator[str]:
+            yield _sse("meta", {"question": data["question"], "scope": data["scope"]})
+            for sentence in _sentences(data["answer"]):
+                yield _sse("answer", {"text": sentence})
+            for citation in data["citations"]:
+                yield _sse("citation", citation)
+            yield _sse("done", {"abstained": data["abstained"], "timings_ms": data["timings_ms"]})
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @app.get("/api/clauses/{key}", tags=["clauses"], response_model=models.ClauseOut, responses=STANDARD_ERRORS)
+    def clause(key: str, request: Request) -> models.ClauseOut:
+        """One clause by key (e.g. koriyama-kijun:23:1), verbatim, with its label."""
+        limit_ip(request)
+        corpus = res(request).engine.corpus
+        if len(key) > 200:
+            raise UnknownClauseError("key too long")
+        unit = corpus.unit(key)
+        reg = corpus.doc(unit.doc)
+        return models.ClauseOut(key=unit.key, doc=unit.doc, label=corpus.label(unit), heading=unit.heading,
+                                text=clause_text(reg, unit), municipality=str(reg.meta.get("municipality", "")))
+
+    @app.get("/api/flows", tags=["flows"], response_model=list[models.FlowInfo])
+    def flows(request: Request) -> list[models.FlowInfo]:
+        """The guided dialogues and the regulations each one is available for."""
+        limit_ip(request)
+        library = res(request).flows.library
+        return [models.FlowInfo(name=f.name, title=f.title, description=f.description,
+                                scopes=[{"id": o.value, "label": o.label} for o in f.scope_step().options])
+                for f in library.flows.values()]
+
+    def own_session(request: Request, session_id: str, who: Principal) -> FlowService:
+        service = res(request).flows
+        if len(session_id) > 64:
+            raise SessionNotFound("session id too long")
+        row = service.store.get_session(session_id)
+        if not who.admin and row.owner != who.owner:
+            raise SessionNotFound(f"session {session_id} belongs to someone else")  # do not reveal it exists
+        return service
+
+    def view(v: View) -> dict[str, Any]:
+        return v.to_dict()
+
+    @app.post("/api/flows/{name}/sessions", tags=["flows"], response_model=models.FlowView,
+              responses=STANDARD_ERRORS)
+    def start_flow(name: str, body: models.StartFlowRequest, request: Request,
+                   who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Start a dialogue (incident or consignment); the first question comes back."""
+        return view(res(request).flows.start(name, body.scope, owner=who.owner or "admin"))
+
+    @app.get("/api/flows/sessions/{session_id}", tags=["flows"], response_model=models.FlowView,
+             responses=STANDARD_ERRORS)
+    def get_flow(session_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+        return view(own_session(request, session_id, who).get(session_id))
+
+    @app.post("/api/flows/sessions/{session_id}/answer", tags=["flows"], response_model=models.FlowView,
+              responses={409: ERRORS, **STANDARD_ERRORS})
+    def answer_flow(session_id: str, body: models.AnswerRequest, request: Request,
+                    who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Answer a step. A Japanese message with 422 says what to fix; nothing is stored then."""
+        service = own_session(request, session_id, who)
+        return view(service.answer(session_id, body.step_id, body.value, body.request_id))
+
+    @app.post("/api/flows/sessions/{session_id}/back", tags=["flows"], response_model=models.FlowView,
+              responses={409: ERRORS, **STANDARD_ERRORS})
+    def back_flow(session_id: str, body: models.BackRequest, request: Request,
+                  who: Principal = Depends(principal)) -> dict[str, Any]:
+        service = own_session(request, session_id, who)
+        return view(service.back(session_id, body.from_step, body.request_id))
+
+    @app.post("/api/flows/sessions/{session_id}/finish", tags=["flows"], response_model=models.ReportOut,
+              responses={409: ERRORS, **STANDARD_ERRORS})
+    def finish_flow(session_id: str, request: Request, who: Principal = Depends(principal)) -> models.ReportOut:
+        """Confirm the summary: the report is decided, stored and returned (finishing twice returns it again)."""
+        service = own_session(request, session_id, who)
+        return _report(service.finish(session_id))
+
+    def own_report(request: Request, report_id: str, who: Principal) -> ReportRow:
+        if len(report_id) > 64:
+            raise ReportNotFound("report id too long")
+        row = res(request).flows.store.get_report(report_id)
+        if not who.admin and row.owner != who.owner:
+            raise ReportNotFound(f"report {report_id} belongs to someone else")
+        return row
+
+    @app.get("/api/reports/{report_id}", tags=["reports"], response_model=models.ReportOut,
+             responses=STANDARD_ERRORS)
+    def report(report_id: str, request: Request, who: Principal = Depends(principal)) -> models.ReportOut:
+        """A finished report: visible to the session that made it, or with the admin token."""
+        return _report(own_report(request, report_id, who))
+
+    @app.get("/api/reports/{report_id}/markdown", tags=["reports"], response_class=PlainTextResponse,
+             responses={200: {"content": {"text/markdown": {}}}, **STANDARD_ERRORS})
+    def report_markdown(report_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+        row = own_report(request, report_id, who)
+        return Response(row.markdown, media_type="text/markdown; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="hogo-report-{row.id}.md"'})
+
+    @app.get("/api/admin/reports", tags=["admin"], response_model=list[models.ReportSummary],
+             responses=STANDARD_ERRORS)
+    def list_reports(request: Request, flow: str | None = None, who: Principal = Depends(admin_only)
+                     ) -> list[models.ReportSummary]:
+        """Every stored report, newest first (admin token only)."""
+        rows = res(request).flows.store.list_reports(flow=flow)
+        return [models.ReportSummary(id=r.id, flow=r.flow, scope=r.scope, title=r.title,
+                                     created_at=r.created_at.isoformat()) for r in rows]
+
+    @app.post("/api/feedback", tags=["feedback"], response_model=models.FeedbackOut, responses=STANDARD_ERRORS)
+    def feedback(body: models.FeedbackRequest, request: Request,
+                 who: Principal = Depends(principal)) -> models.FeedbackOut:
+        """👍/👎 on an answer, stored with the clause keys it cited."""
+        corpus = res(request).engine.corpus
+        for key in body.cited_keys:
+            corpus.unit(key)
+        question, _ = mask_my_numbers(body.question)
+        comment, _ = mask_my_numbers(body.comment or "")
+        new_id = res(request).flows.store.add_feedback(question, 1 if body.rating == "up" else -1, comment or None,
+                                                       body.cited_keys, "web")
+        return models.FeedbackOut(id=new_id)
+
+    # the widget and its demo page ---------------------------------------------------------------------
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> FileResponse:
+        return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
+                            headers={"Cache-Control": "public, max-age=300",
+                                     "Cross-Origin-Resource-Policy": "cross-origin"})
+
+    @app.get("/", include_in_schema=False)
+    def demo() -> FileResponse:
+        return FileResponse(STATIC / "demo.html", media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-cache"})
+
+
+def _report(row: ReportRow) -> models.ReportOut:
+    return models.ReportOut(id=row.id, flow=row.flow, scope=row.scope, title=row.title,
+                            created_at=row.created_at.isoformat(), data=row.data, markdown=row.markdown)
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _sentences(answer: str) -> list[str]:
+    parts, current = [], ""
+    for ch in answer:
+        current += ch
+        if ch in "。\n":
+            parts.append(current)
+            current = ""
+    return [*parts, current] if current else parts
+
+
+def factory() -> FastAPI:
+    """Entry point for `uvicorn --factory bot.web.app:factory` (several workers): settings from the env."""
+    return create_app(Settings())
+
+
+__all__ = ["Principal", "Token", "create_app", "factory"]

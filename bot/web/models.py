@@ -1,0 +1,131 @@
+"""Request and response bodies of the JSON API (they are the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bot.cli.ask_cmd import MAX_QUESTION
+
+
+class SessionRequest(BaseModel):
+    site_key: str = Field(..., max_length=100, description="The public site key from the script tag.")
+    previous: str | None = Field(None, max_length=2000, description="An expired token, to keep the same visitor.")
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_in: int
+    visitor: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., max_length=MAX_QUESTION, description="The question as staff would type it.")
+    scope: list[str] | None = Field(None, max_length=20, description="Document ids; all when empty.")
+    k: int = Field(5, ge=1, le=20)
+
+
+class CitationOut(BaseModel):
+    key: str
+    doc: str
+    article: str | None
+    paragraph: int | None
+    item: str | None
+    subitem: str | None
+    label: str
+    heading: str | None
+    text: str
+    score: float
+
+
+class AnswerOut(BaseModel):
+    question: str
+    scope: list[str]
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+    timings_ms: dict[str, float]
+
+
+class ClauseOut(BaseModel):
+    key: str
+    doc: str
+    label: str
+    heading: str | None
+    text: str
+    municipality: str
+
+
+class FlowInfo(BaseModel):
+    name: str
+    title: str
+    description: str
+    scopes: list[dict[str, str]]
+
+
+class StartFlowRequest(BaseModel):
+    scope: str | None = Field(None, max_length=128)
+
+
+class AnswerRequest(BaseModel):
+    step_id: str | None = Field(None, max_length=128, description="The step answered; the current one if empty.")
+    value: Any = Field(None, description="The answer: text, a number, a list for multi-select, or {status, note}.")
+    request_id: str | None = Field(None, max_length=100, description="Makes a retried request advance once.")
+
+
+class BackRequest(BaseModel):
+    from_step: str | None = Field(None, max_length=128, description="Go back only if this step is current.")
+    request_id: str | None = Field(None, max_length=100)
+
+
+class FlowView(BaseModel):
+    id: str
+    flow: str
+    title: str
+    status: Literal["active", "confirm", "finished"]
+    scope: str | None
+    step: dict[str, Any] | None
+    progress: dict[str, int]
+    summary: list[dict[str, Any]]
+    notices: list[str]
+    report_id: str | None
+
+
+class ReportOut(BaseModel):
+    id: str
+    flow: str
+    scope: str | None
+    title: str
+    created_at: str
+    data: dict[str, Any]
+    markdown: str
+
+
+class ReportSummary(BaseModel):
+    id: str
+    flow: str
+    scope: str | None
+    title: str
+    created_at: str
+
+
+class FeedbackRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=2000)
+    cited_keys: list[str] = Field(default_factory=list, max_length=50)
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    stored: bool = True
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,147 @@
+"""Web security pieces: signed short-lived session tokens, rate limits, and the origin allow-list.
+
+A page embeds the widget with a public *site key*. The widget exchanges it, from an allowed origin, for a
+token signed with the server's secret that names a visitor id and expires in minutes. The token is all the
+page ever holds; no long-lived secret reaches the browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.errors import HogoError
+
+
+class AuthError(HogoError):
+    code = "unauthorized"
+    http_status = 401
+    default_ja = "セッションの有効期限が切れました。画面を再読み込みしてください。"
+
+
+class ForbiddenError(HogoError):
+    code = "forbidden"
+    http_status = 403
+    default_ja = "この操作は許可されていません。"
+
+
+class RateLimited(HogoError):
+    code = "rate_limited"
+    http_status = 429
+    default_ja = "リクエストが多すぎます。しばらく待ってからもう一度お試しください。"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limited; retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Token:
+    visitor: str
+    origin: str
+    site_key: str
+    expires: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenSigner:
+    def __init__(self, secret: bytes, ttl: int) -> None:
+        self.secret, self.ttl = secret, ttl
+
+    def issue(self, origin: str, site_key: str, visitor: str | None = None,
+              now: float | None = None) -> tuple[str, Token]:
+        token = Token(visitor or secrets.token_hex(12), origin, site_key, int((now or time.time()) + self.ttl))
+        payload = _b64(json.dumps({"v": token.visitor, "o": token.origin, "k": token.site_key, "e": token.expires},
+                                  separators=(",", ":")).encode())
+        return f"{payload}.{self._sign(payload)}", token
+
+    def verify(self, raw: str, now: float | None = None, grace: int = 0) -> Token:
+        """The token's claims, or AuthError. ``grace`` accepts a recently expired token (for renewal only)."""
+        try:
+            payload, signature = raw.split(".", 1)
+            if not hmac.compare_digest(signature, self._sign(payload)):
+                raise ValueError("bad signature")
+            claims = json.loads(_unb64(payload))
+            token = Token(str(claims["v"]), str(claims["o"]), str(claims["k"]), int(claims["e"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuthError(f"invalid session token: {exc}") from None
+        if token.expires + grace < (now or time.time()):
+            raise AuthError("session token expired")
+        return token
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self.secret, payload.encode(), hashlib.sha256).digest())
+
+
+def load_secret(configured: str | None, data_dir: Path) -> bytes:
+    """HOGO_SECRET_KEY when set (required when several servers share sessions); otherwise a random key
+    kept in the data dir, created once with owner-only permissions."""
+    if configured:
+        return configured.encode()
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+class RateLimiter:
+    """Token buckets per key (a token or an IP): ``rate`` requests per ``per`` seconds, bursting to ``rate``.
+
+    In-process: each server process counts its own requests. Behind several processes, divide the limit
+    or put the limit in the reverse proxy.
+    """
+
+    def __init__(self, rate: int, per: float = 60.0, max_keys: int = 100_000) -> None:
+        self.rate, self.per, self.max_keys = rate, per, max_keys
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def hit(self, key: str, now: float | None = None) -> None:
+        if self.rate <= 0:
+            return
+        now = time.monotonic() if now is None else now
+        refill = self.rate / self.per
+        with self.lock:
+            tokens, last = self.buckets.get(key, (float(self.rate), now))
+            tokens = min(float(self.rate), tokens + (now - last) * refill)
+            if tokens < 1.0:
+                self.buckets[key] = (tokens, now)
+                raise RateLimited(max(1, int((1.0 - tokens) / refill + 0.999)))
+            self.buckets[key] = (tokens - 1.0, now)
+            if len(self.buckets) > self.max_keys:  # forget the oldest quarter
+                for old in sorted(self.buckets, key=lambda k: self.buckets[k][1])[: self.max_keys // 4]:
+                    del self.buckets[old]
+
+
+def origin_allowed(origin: str, allowed: list[str], own_origin: str) -> bool:
+    """Exact match against the allow-list; ``self`` stands for the server's own origin."""
+    origin = origin.rstrip("/")
+    return any(origin == (own_origin if entry == "self" else entry.rstrip("/")) for entry in allowed)
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
