@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     rate_per_token: int = Field(60, description="Requests per minute per session token (0: no limit).")
     rate_per_ip: int = Field(300, description="Requests per minute per client IP (0: no limit).")
     max_body: int = Field(32_768, description="Largest request body in bytes.")
+    public_url: str | None = Field(None, description="Where staff reach `hogo serve` (links in Slack messages).")
+
+    # slack (hogo slack, or /slack/events inside hogo serve)
+    slack_bot_token: str | None = Field(None, description="xoxb-… bot token.")
+    slack_signing_secret: str | None = Field(None, description="Verifies requests to /slack/events.")
+    slack_app_token: str | None = Field(None, description="xapp-… app-level token for Socket Mode.")
+    slack_api_url: str | None = Field(None, description="Web API base URL override (proxy, tests).")
+    slack_report_channel: str | None = Field(None, description="Channel id of the privacy office: gets reports.")
+    slack_channel_scopes: dict[str, str] = Field({}, description="Channel id -> regulation id (JSON).")
 
     @field_validator("data_dir", "corpus_dir", "flows_dir")
     @classmethod

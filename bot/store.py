@@ -29,13 +29,14 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    delete,
     event,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from corpus.errors import HogoError
 
@@ -77,6 +78,20 @@ feedback = Table(
     Column("cited_keys", JSON, nullable=False),
     Column("channel", String(32)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+slack_events = Table(
+    "hogo_slack_events", metadata,  # Slack event ids already handled: a retried delivery is answered once
+    Column("event_id", String(128), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+slack_channels = Table(
+    "hogo_slack_channels", metadata,  # a channel bound to one regulation
+    Column("channel", String(64), primary_key=True),
+    Column("scope", String(128), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -177,10 +192,15 @@ class Store:
             raise SessionNotFound(f"no flow session {session_id!r}")
         return _session(found)
 
-    def list_sessions(self, status: str | None = None, limit: int = 50) -> list[SessionRow]:
+    def list_sessions(self, status: str | None = None, limit: int = 50, owner: str | None = None,
+                      flow: str | None = None) -> list[SessionRow]:
         query = select(sessions).order_by(sessions.c.updated_at.desc()).limit(limit)
         if status:
             query = query.where(sessions.c.status == status)
+        if owner:
+            query = query.where(sessions.c.owner == owner)
+        if flow:
+            query = query.where(sessions.c.flow == flow)
         with self.engine.connect() as conn:
             return [_session(row) for row in conn.execute(query).mappings()]
 
@@ -247,6 +267,26 @@ class Store:
                 created_at=now(),
             ))
             return int(result.inserted_primary_key[0])
+
+
+    # slack ------------------------------------------------------------------------------------------
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is seen, False for every retry (across processes)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(slack_events).values(event_id=event_id[:128], created_at=now()))
+        except IntegrityError:
+            return False
+        return True
+
+    def bind_channel(self, channel: str, scope: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(slack_channels).where(slack_channels.c.channel == channel))
+            conn.execute(insert(slack_channels).values(channel=channel, scope=scope, updated_at=now()))
+
+    def channel_scope(self, channel: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(slack_channels.c.scope).where(slack_channels.c.channel == channel)).scalar()
 
 
 class _Lost(Exception):

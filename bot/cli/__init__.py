@@ -24,6 +24,14 @@ app.command("eval")(eval_cmd.eval_)
 app.command("serve")(serve_cmd.serve)
 
 
+@app.command("slack")
+def slack() -> None:
+    """Slack over Socket Mode (needs HOGO_SLACK_BOT_TOKEN, HOGO_SLACK_SIGNING_SECRET, HOGO_SLACK_APP_TOKEN)."""
+    from bot.cli import slack_cmd  # slack_bolt is imported only by the commands that use it
+
+    slack_cmd.slack()
+
+
 def main() -> None:
     """Console entry point: HogoError becomes a one-line message and its exit code, never a traceback."""
     try:

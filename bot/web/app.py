@@ -68,6 +68,8 @@ class Resources:
     signer: TokenSigner
     per_token: RateLimiter
     per_ip: RateLimiter
+    secret: bytes = b""
+    slack: Any = None  # the bolt request handler when Slack is configured
 
 
 def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
@@ -78,10 +80,18 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ask_engine = engine or open_engine(settings)
         flows = open_flows(settings, ask_engine.corpus if engine is not None else load_corpus(settings))
+        secret = load_secret(settings.secret_key, settings.data_dir)
+        slack = None
+        if settings.slack_bot_token and settings.slack_signing_secret:
+            from slack_bolt.adapter.starlette import SlackRequestHandler
+
+            from bot.slack.app import create_slack_app
+
+            slack = SlackRequestHandler(create_slack_app(settings, ask_engine, flows))
         app.state.res = Resources(
-            settings=settings, engine=ask_engine, flows=flows,
-            signer=TokenSigner(load_secret(settings.secret_key, settings.data_dir), settings.token_ttl),
+            settings=settings, engine=ask_engine, flows=flows, signer=TokenSigner(secret, settings.token_ttl),
             per_token=RateLimiter(settings.rate_per_token), per_ip=RateLimiter(settings.rate_per_ip),
+            secret=secret, slack=slack,
         )
         log.info("hogo web ready: %d regulations, database %s", len(ask_engine.corpus.regulations),
                  flows.store.engine.url.get_backend_name())
@@ -419,6 +429,26 @@ def _routes(app: FastAPI) -> None:
         new_id = res(request).flows.store.add_feedback(question, 1 if body.rating == "up" else -1, comment or None,
                                                        body.cited_keys, "web")
         return models.FeedbackOut(id=new_id)
+
+    @app.get("/reports/{report_id}.md", include_in_schema=False)
+    def signed_report(report_id: str, request: Request, sig: str = "") -> Response:
+        """A read-only report link for Slack messages, signed with the server's secret."""
+        limit_ip(request)
+        from bot.slack.app import sign_report
+
+        if len(report_id) > 64 or not hmac.compare_digest(sig, sign_report(res(request).secret, report_id)):
+            raise ReportNotFound("bad report link signature")
+        row = res(request).flows.store.get_report(report_id)
+        return Response(row.markdown, media_type="text/markdown; charset=utf-8")
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        """Slack's Events API, slash commands and interactivity (HTTP transport), verified by signature."""
+        handler = res(request).slack
+        if handler is None:
+            return JSONResponse({"error": {"code": "slack_not_configured",
+                                           "message": "Slack 連携は設定されていません。"}}, status_code=404)
+        return await handler.handle(request)
 
     # the widget and its demo page ---------------------------------------------------------------------
     @app.get("/widget.js", include_in_schema=False)

@@ -1,0 +1,29 @@
+"""`hogo slack`: Slack over Socket Mode (no public URL needed; fits closed government networks)."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bot.services import load_corpus, open_engine, open_flows
+from bot.settings import Settings
+from bot.slack.app import SlackNotConfigured, create_slack_app
+
+
+def slack() -> None:
+    """Connect to Slack over Socket Mode and answer mentions, DMs, /hogo and the dialogue modals.
+
+    Needs HOGO_SLACK_BOT_TOKEN, HOGO_SLACK_SIGNING_SECRET and HOGO_SLACK_APP_TOKEN (xapp-…).
+    """
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.slack_app_token:
+        raise SlackNotConfigured("set HOGO_SLACK_APP_TOKEN (an app-level token with connections:write)")
+    engine = open_engine(settings)
+    flows = open_flows(settings, load_corpus(settings))
+    app = create_slack_app(settings, engine, flows)
+    typer.echo("hogo: connected to Slack over Socket Mode (Ctrl-C to stop)", err=True)
+    SocketModeHandler(app, settings.slack_app_token).start()

@@ -1,0 +1,188 @@
+"""The real bolt app behind /slack/events, driven with signed requests, talking to a fake Web API."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+from bot.dialogue.values import JST
+
+
+def test_mention_is_answered_in_the_thread_with_citations(slack):
+    response = slack.event({"type": "app_mention", "user": "U1", "text": "<@UBOT> USBをなくした。誰に報告？",
+                            "ts": "1700000000.000100", "channel": "C1", "event_ts": "1700000000.000100"})
+    assert response.status_code == 200
+    post = slack.fake.wait_for("chat.postMessage")[0]
+    assert post["channel"] == "C1" and post["thread_ts"] == "1700000000.000100"
+    texts = json.dumps(post["blocks"], ensure_ascii=False)
+    assert "郡山市保有個人情報等の取扱基準 第23条第1項" in texts
+    buttons = [e for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {e["action_id"] for e in buttons} >= {"show_clause_1", "feedback_up", "feedback_down"}
+
+
+def test_a_retried_event_is_answered_once(slack):
+    event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> 委託先の監督は？", "ts": "2.0", "channel": "C1"}
+    assert slack.event(event, event_id="EvRetry").status_code == 200
+    slack.fake.wait_for("chat.postMessage")
+    assert slack.event(event, event_id="EvRetry", retry=1).status_code == 200
+    assert slack.event(event, event_id="EvRetry", retry=2).status_code == 200
+    time.sleep(1.5)
+    assert len(slack.fake.named("chat.postMessage")) == 1
+
+
+def test_a_bad_signature_is_rejected(slack):
+    response = slack.event({"type": "app_mention", "user": "U1", "text": "x", "ts": "3.0", "channel": "C1"},
+                           secret="not-the-secret")
+    assert response.status_code == 401
+    time.sleep(0.5)
+    assert slack.fake.named("chat.postMessage") == []
+
+
+def test_dms_are_answered_and_bots_ignored(slack):
+    slack.event({"type": "message", "channel_type": "im", "user": "U1", "text": "マイナンバーの書類を捨てたい",
+                 "ts": "4.0", "channel": "D1"}, event_id="EvDm")
+    slack.event({"type": "message", "channel_type": "im", "bot_id": "BOTHER", "text": "bot says hi", "ts": "5.0",
+                 "channel": "D1"}, event_id="EvBot")
+    slack.event({"type": "message", "channel_type": "im", "user": "UBOT", "text": "my own message", "ts": "6.0",
+                 "channel": "D1"}, event_id="EvSelf")
+    posts = slack.fake.wait_for("chat.postMessage")
+    time.sleep(1.0)
+    posts = slack.fake.named("chat.postMessage")
+    assert [p["thread_ts"] for p in posts] == ["4.0"]
+
+
+def test_show_clause_and_feedback_buttons(slack):
+    slack.event({"type": "app_mention", "user": "U1", "text": "<@UBOT> USBをなくした", "ts": "7.0", "channel": "C1"},
+                event_id="EvButtons")
+    post = slack.fake.wait_for("chat.postMessage")[0]
+    buttons = {e["action_id"]: e for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    slack.interaction({"type": "block_actions", "channel": {"id": "C1"}, "container": {"type": "message"},
+                       "actions": [{**buttons["show_clause_1"], "type": "button"}]})
+    modal = slack.fake.wait_for("views.open")[0]["view"]
+    assert modal["blocks"][0]["text"]["text"] == buttons["show_clause_1"]["text"]["text"] or \
+        modal["blocks"][0]["text"]["text"].startswith(("郡山市", "美馬市"))
+    slack.interaction({"type": "block_actions", "channel": {"id": "C1"}, "container": {"type": "message"},
+                       "actions": [{**buttons["feedback_down"], "type": "button"}]})
+    slack.fake.wait_for("chat.postEphemeral")
+    from sqlalchemy import select
+
+    from bot.store import feedback
+
+    with slack.flows.store.engine.connect() as conn:
+        row = conn.execute(select(feedback)).mappings().one()
+    keys = json.loads(buttons["feedback_down"]["value"])["k"]
+    assert (row["rating"], row["cited_keys"], row["channel"]) == (-1, keys, "slack") and keys
+
+
+def test_help_and_bind(slack):
+    assert "/hogo incident" in slack.command("help").json()["text"]
+    assert "美馬市職員等の特定個人情報等取扱規程" in slack.command("bind mima-kitei").json()["text"]
+    assert slack.flows.store.channel_scope("C1") == "mima-kitei"
+    slack.command("委託先に渡す書類は？")
+    answer = slack.fake.wait_for("respond/1")[0]
+    assert answer["response_type"] == "in_channel"
+    labels = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "美馬市" in labels and "郡山市" not in labels
+
+
+# the incident modal ------------------------------------------------------------------------------------
+
+ANSWERS = {
+    "scope": "koriyama-kijun", "discovered_at": datetime(2026, 4, 1, 10, 0, tzinfo=JST), "event_type": "loss",
+    "media": ["usb"], "summary": "USBメモリを紛失した", "data_items": ["name"], "affected_count": "150",
+    "contains_my_number": "no", "sensitive": "no", "ordinance_sensitive": "no", "financial_risk": "no",
+    "malicious": "no", "publicly_viewable": "no", "strongly_encrypted": "no", "contractor_involved": "no",
+    "containment": "庁舎内を捜索", "cause": "", "secondary_damage": "なし", "individuals_notified": "no",
+    "publication": "no", "prevention": "",
+}
+
+
+def state_for(step: dict, value) -> dict:
+    kind = step["kind"]
+    if kind in ("choice", "yesno"):
+        element = {"type": "radio_buttons", "selected_option": {"value": value}}
+    elif kind == "multiselect":
+        element = {"type": "checkboxes", "selected_options": [{"value": v} for v in value]}
+    elif kind == "datetime":
+        element = {"type": "datetimepicker", "selected_date_time": int(value.timestamp())}
+    else:
+        element = {"type": "plain_text_input", "value": value}
+    return {"answer": {"value": element}}
+
+
+def submit(slack, session_id: str, values: dict, view_hash: str = "h"):
+    return slack.interaction({"type": "view_submission", "view": {
+        "id": "V1", "hash": view_hash, "callback_id": "hogo_flow", "private_metadata": session_id,
+        "state": {"values": values}}})
+
+
+def test_incident_modal_flow_ends_in_a_stored_report_and_two_posts(slack):
+    assert slack.command("incident").status_code == 200
+    opened = slack.fake.wait_for("views.open")[0]["view"]
+    session_id = opened["private_metadata"]
+    assert opened["callback_id"] == "hogo_flow" and len(session_id) == 12  # only the id travels with the modal
+
+    n = 0
+    while (view := slack.flows.get(session_id)).step is not None:
+        step = view.step
+        if step["id"] == "affected_count" and n < 100:  # first an invalid number: inline error, nothing stored
+            bad = submit(slack, session_id, state_for(step, "たくさん"), view_hash=f"bad{n}").json()
+            assert bad["response_action"] == "errors" and bad["errors"]["answer"].startswith("人数を数字で")
+            n = 100
+        reply = submit(slack, session_id, state_for(step, ANSWERS[step["id"]]), view_hash=f"h{step['id']}").json()
+        assert reply["response_action"] == "update", reply
+        assert reply["view"]["private_metadata"] == session_id
+
+    assert slack.flows.get(session_id).status == "confirm"
+    done = submit(slack, session_id, {}, view_hash="confirm").json()
+    assert done["response_action"] == "update"
+    assert "報告書を保存しました" in json.dumps(done["view"], ensure_ascii=False)
+    report = slack.flows.store.get_report(session_id)
+    assert report.data["ppc_report_required"] is True and report.owner == "slack:U1"
+    posts = slack.fake.wait_for("chat.postMessage", 2)
+    assert {p["channel"] for p in posts} == {"U1", "CPRIVACY"}
+    for post in posts:
+        text = json.dumps(post["blocks"], ensure_ascii=False)
+        assert f"https://hogo.city.example/reports/{session_id}.md?sig=" in text
+        assert "確報" in text and "第23条第1項" in text
+    # the signed link opens the stored report; a forged one does not
+    link = json.dumps(posts[0]["blocks"], ensure_ascii=False).split("https://hogo.city.example")[1].split("|")[0]
+    assert slack.client.get(link).text == report.markdown
+    assert slack.client.get(f"/reports/{session_id}.md?sig=forged").status_code == 404
+    # a retried final submission posts nothing more
+    submit(slack, session_id, {}, view_hash="confirm")
+    time.sleep(1.0)
+    assert len(slack.fake.named("chat.postMessage")) == 2
+
+
+def test_a_closed_modal_resumes_and_back_works(slack):
+    slack.command("itaku")
+    session_id = slack.fake.wait_for("views.open")[0]["view"]["private_metadata"]
+    step = slack.flows.get(session_id).step
+    submit(slack, session_id, state_for(step, "koriyama-kijun"))
+    step = slack.flows.get(session_id).step
+    submit(slack, session_id, state_for(step, "住民税通知書の印刷"))
+    slack.interaction({"type": "view_closed", "view": {"id": "V1", "callback_id": "hogo_flow",
+                                                        "private_metadata": session_id}, "is_cleared": False})
+    note = slack.fake.wait_for("chat.postMessage")[0]
+    assert "/hogo itaku" in note["text"]
+    slack.command("itaku")  # opens the same draft where it stopped
+    reopened = slack.fake.wait_for("views.open", 2)[1]["view"]
+    assert reopened["private_metadata"] == session_id
+    assert slack.flows.get(session_id).step["id"] == "handles_my_number"
+    slack.interaction({"type": "block_actions", "view": {"id": "V1", "hash": "hx", "private_metadata": session_id,
+                                                         "callback_id": "hogo_flow"},
+                       "container": {"type": "view"},
+                       "actions": [{"action_id": "flow_back", "block_id": "nav", "type": "button",
+                                    "value": "handles_my_number"}]})
+    updated = slack.fake.wait_for("views.update")[0]
+    assert updated["view_id"] == "V1"
+    assert slack.flows.get(session_id).step["id"] == "work"
+
+
+def test_app_home_lists_recent_reports(slack):
+    slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}, event_id="EvHome")
+    home = slack.fake.wait_for("views.publish")[0]
+    assert home["user_id"] == "U1" and home["view"]["type"] == "home"
+    assert "漏えい等事案を報告" in json.dumps(home["view"], ensure_ascii=False)
