@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -58,8 +59,7 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
     if client is None:
         kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
         client = WebClient(token=settings.slack_bot_token, **kwargs)
-    app = App(token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret, client=client,
-              process_before_response=False)
+    app = App(signing_secret=settings.slack_signing_secret, client=client, process_before_response=False)
     store = flows.store
 
     def scope_for(channel: str | None) -> list[str] | None:
@@ -211,7 +211,13 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
             ack(response_action="errors", errors={"answer": FAILED})
 
     def after_submit(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        # Lazy listeners start alongside the ack, so the submission that finishes the dialogue may still be
+        # running: a session at its summary is given a few seconds to become finished.
         session = flows.get(view["private_metadata"])
+        deadline = time.monotonic() + 10
+        while session.status == "confirm" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            session = flows.get(session.id)
         if session.status != "finished" or not store.claim_event(f"report-posted:{session.id}"):
             return
         report = store.get_report(session.id)

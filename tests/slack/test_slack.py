@@ -76,8 +76,8 @@ def test_show_clause_and_feedback_buttons(slack):
 
 
 def test_help_and_bind(slack):
-    assert "/hogo incident" in slack.command("help").json()["text"]
-    assert "美馬市職員等の特定個人情報等取扱規程" in slack.command("bind mima-kitei").json()["text"]
+    assert "/hogo incident" in slack.command("help").text  # an ephemeral reply in the ack itself
+    assert "美馬市職員等の特定個人情報等取扱規程" in slack.command("bind mima-kitei").text
     assert slack.flows.store.channel_scope("C1") == "mima-kitei"
     slack.command("委託先に渡す書類は？")
     answer = slack.fake.wait_for("respond/1")[0]
@@ -113,7 +113,7 @@ def state_for(step: dict, value) -> dict:
 
 def submit(slack, session_id: str, values: dict, view_hash: str = "h"):
     return slack.interaction({"type": "view_submission", "view": {
-        "id": "V1", "hash": view_hash, "callback_id": "hogo_flow", "private_metadata": session_id,
+        "id": "V1", "type": "modal", "hash": view_hash, "callback_id": "hogo_flow", "private_metadata": session_id,
         "state": {"values": values}}})
 
 
@@ -160,10 +160,10 @@ def test_a_closed_modal_resumes_and_back_works(slack):
     slack.command("itaku")
     session_id = slack.fake.wait_for("views.open")[0]["view"]["private_metadata"]
     step = slack.flows.get(session_id).step
-    submit(slack, session_id, state_for(step, "koriyama-kijun"))
+    submit(slack, session_id, state_for(step, "koriyama-kijun"), view_hash="h1")  # each update has a new hash
     step = slack.flows.get(session_id).step
-    submit(slack, session_id, state_for(step, "住民税通知書の印刷"))
-    slack.interaction({"type": "view_closed", "view": {"id": "V1", "callback_id": "hogo_flow",
+    submit(slack, session_id, state_for(step, "住民税通知書の印刷"), view_hash="h2")
+    slack.interaction({"type": "view_closed", "view": {"id": "V1", "type": "modal", "callback_id": "hogo_flow",
                                                         "private_metadata": session_id}, "is_cleared": False})
     note = slack.fake.wait_for("chat.postMessage")[0]
     assert "/hogo itaku" in note["text"]
@@ -171,7 +171,7 @@ def test_a_closed_modal_resumes_and_back_works(slack):
     reopened = slack.fake.wait_for("views.open", 2)[1]["view"]
     assert reopened["private_metadata"] == session_id
     assert slack.flows.get(session_id).step["id"] == "handles_my_number"
-    slack.interaction({"type": "block_actions", "view": {"id": "V1", "hash": "hx", "private_metadata": session_id,
+    slack.interaction({"type": "block_actions", "view": {"id": "V1", "type": "modal", "hash": "hx", "private_metadata": session_id,
                                                          "callback_id": "hogo_flow"},
                        "container": {"type": "view"},
                        "actions": [{"action_id": "flow_back", "block_id": "nav", "type": "button",
