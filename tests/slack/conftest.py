@@ -27,7 +27,7 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server API
+            def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
                 if "json" in (self.headers.get("content-type") or ""):
                     params = json.loads(raw or "{}")
