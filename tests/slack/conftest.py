@@ -23,6 +23,7 @@ SIGNING_SECRET = "test-signing-secret"
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
+        self.replies: dict[str, dict] = {}  # method -> canned reply, e.g. apps.connections.open
         self.lock = threading.Lock()
         fake = self
 
@@ -54,6 +55,8 @@ class FakeSlack:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def reply(self, method: str, params: dict) -> dict:
+        if method in self.replies:
+            return self.replies[method]
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "hogo", "team": "city"}
         if method.startswith("views."):
