@@ -4,6 +4,7 @@ the store. It knows nothing of channels; the terminal, the web API and Slack all
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,14 +154,8 @@ class FlowService:
     def answer(self, session_id: str, step_id: str | None, value: Any, request_id: str | None = None) -> View:
         notices: list[str] = []
 
-        def change(row: SessionRow) -> tuple[SessionRow, None]:
+        def apply(flow: Flow, state: FlowState) -> bool:
             notices.clear()
-            state = FlowState.from_dict(row.state)
-            if request_id and request_id in state.applied:
-                return row, None
-            if row.status == "finished":
-                raise FinishedError(f"session {row.id} is finished")
-            flow = self.library.get(row.flow)
             target = step_id
             if target is None:
                 step = current(flow, state)
@@ -169,11 +164,9 @@ class FlowService:
                                           "すべての質問に回答済みです。内容を確認して完了してください。")
                 target = step.id
             notices.extend(apply_answer(flow, state, target, value))
-            self._remember(state, request_id)
-            row.state, row.scope = state.to_dict(), state.answers.get("scope")
-            return row, None
+            return True
 
-        row = self.store.update_session(session_id, change)
+        row = self._mutate(session_id, request_id, apply)
         log.info("flow session %s: answered %s", session_id, step_id or "current step")
         return self.view(row, notices)
 
@@ -181,22 +174,32 @@ class FlowService:
         """Go back one step. With ``from_step`` the move happens only if that step is still current, so a
         retried "back" never goes back twice."""
 
+        def apply(flow: Flow, state: FlowState) -> bool:
+            step = current(flow, state)
+            if from_step is not None and (step.id if step else CONFIRM) != from_step:
+                return False
+            go_back(flow, state)
+            return True
+
+        return self.view(self._mutate(session_id, request_id, apply))
+
+    def _mutate(self, session_id: str, request_id: str | None,
+                apply: Callable[[Flow, FlowState], bool]) -> SessionRow:
+        """Change an active session's state; a request id seen before, or ``apply`` returning False, is a no-op."""
+
         def change(row: SessionRow) -> tuple[SessionRow, None]:
             state = FlowState.from_dict(row.state)
             if request_id and request_id in state.applied:
                 return row, None
             if row.status == "finished":
                 raise FinishedError(f"session {row.id} is finished")
-            flow = self.library.get(row.flow)
-            step = current(flow, state)
-            if from_step is not None and (step.id if step else CONFIRM) != from_step:
+            if not apply(self.library.get(row.flow), state):
                 return row, None
-            go_back(flow, state)
             self._remember(state, request_id)
             row.state, row.scope = state.to_dict(), state.answers.get("scope")
             return row, None
 
-        return self.view(self.store.update_session(session_id, change))
+        return self.store.update_session(session_id, change)
 
     def finish(self, session_id: str, owner: str | None = None) -> ReportRow:
         def change(row: SessionRow) -> tuple[SessionRow, ReportRow | None]:
