@@ -26,6 +26,12 @@ class FinishedError(FlowError):
     default_ja = "このセッションはすでに完了しています。報告書を確認してください。"
 
 
+class CancelledError(FlowError):
+    code = "session_cancelled"
+    http_status = 409
+    default_ja = "このセッションは取り消されています。最初から始めてください。"
+
+
 class IncompleteError(FlowError):
     code = "session_incomplete"
     http_status = 409
@@ -183,6 +189,19 @@ class FlowService:
 
         return self.view(self._mutate(session_id, request_id, apply))
 
+    def cancel(self, session_id: str) -> View:
+        """Abandon an unfinished dialogue; cancelling twice is a no-op, a finished one cannot be cancelled."""
+
+        def change(row: SessionRow) -> tuple[SessionRow, None]:
+            if row.status == "finished":
+                raise FinishedError(f"session {row.id} is finished")
+            row.status = "cancelled"
+            return row, None
+
+        row = self.store.update_session(session_id, change)
+        log.info("flow session %s cancelled", session_id)
+        return self.view(row)
+
     def _mutate(self, session_id: str, request_id: str | None,
                 apply: Callable[[Flow, FlowState], bool]) -> SessionRow:
         """Change an active session's state; a request id seen before, or ``apply`` returning False, is a no-op."""
@@ -191,8 +210,7 @@ class FlowService:
             state = FlowState.from_dict(row.state)
             if request_id and request_id in state.applied:
                 return row, None
-            if row.status == "finished":
-                raise FinishedError(f"session {row.id} is finished")
+            _require_active(row)
             if not apply(self.library.get(row.flow), state):
                 return row, None
             self._remember(state, request_id)
@@ -205,6 +223,7 @@ class FlowService:
         def change(row: SessionRow) -> tuple[SessionRow, ReportRow | None]:
             if row.status == "finished":
                 return row, None
+            _require_active(row)
             flow = self.library.get(row.flow)
             state = FlowState.from_dict(row.state)
             step = current(flow, state)
@@ -271,17 +290,25 @@ class FlowService:
     def view(self, row: SessionRow, notices: list[str] | None = None) -> View:
         flow = self.library.get(row.flow)
         state = FlowState.from_dict(row.state)
-        step = current(flow, state) if row.status != "finished" else None
+        step = current(flow, state) if row.status == "active" else None
         step_dict = None
         if step is not None:
             step_dict = {**step.to_dict(), "default": state.drafts.get(step.id),
                          "cite_labels": [self.corpus.label(self.corpus.unit(k)) for k in step.cites]}
         return View(
-            id=row.id, flow=flow.name, title=flow.title, status=row.status if step or row.status == "finished"
-            else CONFIRM, scope=row.scope, step=step_dict, progress=progress(flow, state),
-            summary=summary(flow, state) if step is None else [], notices=list(notices or []),
-            report_id=row.id if row.status == "finished" else None,
+            id=row.id, flow=flow.name, title=flow.title,
+            status=CONFIRM if row.status == "active" and step is None else row.status,
+            scope=row.scope, step=step_dict, progress=progress(flow, state),
+            summary=summary(flow, state) if step is None and row.status != "cancelled" else [],
+            notices=list(notices or []), report_id=row.id if row.status == "finished" else None,
         )
+
+
+def _require_active(row: SessionRow) -> None:
+    if row.status == "finished":
+        raise FinishedError(f"session {row.id} is finished")
+    if row.status == "cancelled":
+        raise CancelledError(f"session {row.id} was cancelled")
 
 
 def _default(step: Step) -> Any:

@@ -78,6 +78,7 @@ class Step:
             "options": [{"value": o.value, "label": o.label} for o in self.options],
             "required": self.required, "allow_unknown": self.allow_unknown, "allow_other": self.allow_other,
             "cites": list(self.cites), "basis": list(self.basis), "title": self.title, "phase": self.phase,
+            "max_length": self.max_length,
         }
 
 

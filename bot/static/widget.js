@@ -788,6 +788,10 @@
   }
 
   function restartFlow(name) {
+    var fs = flowState(name);
+    if (fs.id && fs.view && fs.view.status !== "finished") {  // abandon the unfinished draft on the server
+      api("POST", "/api/flows/sessions/" + encodeURIComponent(fs.id) + "/cancel", {}).catch(function () {});
+    }
     forgetFlow(name);
     flowState(name).focus = true;
     renderFlow(name);

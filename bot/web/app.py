@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
     )
     origins = sorted({o for allowed in settings.site_keys.values() for o in allowed if o != "self"})
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                       allow_headers=["Authorization", "Content-Type"], max_age=600)
+                       allow_headers=["Authorization", "Content-Type"],
+                       expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
     app.add_middleware(SecurityMiddleware, max_body=settings.max_body)
     _errors(app)
     _routes(app)
@@ -379,6 +380,13 @@ def _routes(app: FastAPI) -> None:
                   who: Principal = Depends(principal)) -> dict[str, Any]:
         service = own_session(request, session_id, who)
         return view(service.back(session_id, body.from_step, body.request_id))
+
+    @app.post("/api/flows/sessions/{session_id}/cancel", tags=["flows"], response_model=models.FlowView,
+              responses={409: ERRORS, **STANDARD_ERRORS})
+    def cancel_flow(session_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Abandon an unfinished dialogue (start over): it stops being offered for resuming."""
+        service = own_session(request, session_id, who)
+        return view(service.cancel(session_id))
 
     @app.post("/api/flows/sessions/{session_id}/finish", tags=["flows"], response_model=models.ReportOut,
               responses={409: ERRORS, **STANDARD_ERRORS})

@@ -83,7 +83,7 @@ class FlowView(BaseModel):
     id: str
     flow: str
     title: str
-    status: Literal["active", "confirm", "finished"]
+    status: Literal["active", "confirm", "finished", "cancelled"]
     scope: str | None
     step: dict[str, Any] | None
     progress: dict[str, int]

@@ -228,3 +228,17 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
     store.close()
+
+
+def test_a_cancelled_session_stops_and_is_not_offered_again(service):
+    view = service.start("incident", "koriyama-kijun")
+    service.answer(view.id, "discovered_at", "2026-04-01")
+    cancelled = service.cancel(view.id)
+    assert cancelled.status == "cancelled" and cancelled.step is None
+    assert service.cancel(view.id).status == "cancelled"
+    with pytest.raises(FlowError) as info:
+        service.answer(view.id, "event_type", "leak")
+    assert info.value.message_ja == "このセッションは取り消されています。最初から始めてください。"
+    with pytest.raises(FlowError):
+        service.finish(view.id)
+    assert service.store.list_sessions("active", owner=None) == []

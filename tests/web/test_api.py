@@ -185,6 +185,16 @@ def test_a_flow_through_the_api_and_its_report(client):
     assert md.headers["content-disposition"] == f'attachment; filename="hogo-report-{report["id"]}.md"'
 
 
+def test_cancel_abandons_a_draft(client):
+    me = auth(token(client))
+    view = client.post("/api/flows/incident/sessions", json={"scope": "mima-kitei"}, headers=me).json()
+    assert view["step"]["max_length"] == 2000
+    cancelled = client.post(f"/api/flows/sessions/{view['id']}/cancel", headers=me).json()
+    assert cancelled["status"] == "cancelled"
+    again = client.post(f"/api/flows/sessions/{view['id']}/answer", json={"value": "2026-04-01"}, headers=me)
+    assert error(again, 409)["code"] == "session_cancelled"
+
+
 def test_sessions_and_reports_belong_to_their_visitor(client):
     mine, theirs = auth(token(client)), auth(token(client))
     done = run_consignment(client, mine)
@@ -255,6 +265,8 @@ def test_cors_allows_only_configured_origins(engine, tmp_path):
         preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
         ok = client.options("/api/ask", headers={"Origin": portal, **preflight})
         assert ok.headers["access-control-allow-origin"] == portal
+        simple = client.get("/api/flows", headers={"Origin": portal})
+        assert "retry-after" in simple.headers["access-control-expose-headers"].lower()
         bad = client.options("/api/ask", headers={"Origin": "https://evil.example", **preflight})
         assert "access-control-allow-origin" not in bad.headers
         assert token(client, "intranet", portal)["token"]
