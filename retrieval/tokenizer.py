@@ -71,3 +71,12 @@ def tokenize(text: str) -> list[str]:
 
 def tokenize_many(texts: list[str]) -> list[list[str]]:
     return [tokenize(text) for text in texts]
+
+
+def compact(text: str) -> str:
+    """The text without particles, auxiliaries, symbols and spaces (秘密の保持について -> 秘密保持つい)."""
+    text = normalize(text)
+    if not text.strip():
+        return ""
+    keep = [m.surface() for m in _tokenizer().tokenize(text, SplitMode.C) if m.part_of_speech()[0] not in DROP_POS]
+    return "".join(keep)

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from bot.services import open_engine
+from bot.services import open_engine, open_store
 from bot.settings import Settings
 
 
@@ -27,6 +27,8 @@ def serve(
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = open_engine(settings)  # builds the index once, before any worker starts
+    engine.cache_size = settings.answer_cache
+    open_store(settings).close()  # and creates the database tables once
     typer.echo(f"hogo: http://{host}:{port}/ (API /api, widget /widget.js, {workers} worker(s))", err=True)
     if workers == 1:
         uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning",

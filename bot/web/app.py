@@ -78,7 +78,10 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ask_engine = engine or open_engine(settings)
+        ask_engine = engine
+        if ask_engine is None:
+            ask_engine = open_engine(settings)
+            ask_engine.cache_size = settings.answer_cache
         flows = open_flows(settings, ask_engine.corpus if engine is not None else load_corpus(settings))
         secret = load_secret(settings.secret_key, settings.data_dir)
         slack = None

