@@ -186,3 +186,27 @@ def test_app_home_lists_recent_reports(slack):
     home = slack.fake.wait_for("views.publish")[0]
     assert home["user_id"] == "U1" and home["view"]["type"] == "home"
     assert "漏えい等事案を報告" in json.dumps(home["view"], ensure_ascii=False)
+
+
+def test_a_failure_is_told_in_japanese(slack, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(slack.client.app.state.res.engine, "ask", broken)
+    slack.event({"type": "app_mention", "user": "U1", "text": "<@UBOT> 委託", "ts": "11.0", "channel": "C1"},
+                event_id="EvFail")
+    post = slack.fake.wait_for("chat.postMessage")[0]
+    assert post["text"] == "すみません、回答できませんでした。時間をおいてもう一度お試しください。"
+    assert post["thread_ts"] == "11.0"
+
+
+def test_long_answers_are_split_within_slack_limits():
+    from bot.slack.blocks import answer_blocks, split_text
+
+    text = "\n".join(f"・第{n}条に定める事項について、保護管理者は必要な措置を講ずる。" * 3 for n in range(200))
+    chunks = split_text(text)
+    assert len(chunks) > 3 and all(len(c) <= 2900 for c in chunks)
+    assert "".join(chunks) == text  # nothing lost or repeated
+    blocks = answer_blocks({"question": "q", "answer": text, "citations": []})
+    assert len(blocks) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
