@@ -9,31 +9,12 @@ from pathlib import Path
 
 import typer
 
-from bot.privacy import mask_my_numbers
+from bot.questions import BadQuestion, prepare_question
 from bot.services import load_corpus, open_engine
 from bot.settings import Settings
 from corpus.errors import HogoError
 
 log = logging.getLogger("hogo.ask")
-MAX_QUESTION = 1000
-
-
-class BadQuestion(HogoError):
-    code = "bad_question"
-    exit_code = 2
-    http_status = 422
-
-
-def check_question(question: str) -> str:
-    question = (question or "").strip()
-    if not question:
-        raise BadQuestion("the question is empty", "質問を入力してください。")
-    if len(question) > MAX_QUESTION:
-        raise BadQuestion(f"the question is longer than {MAX_QUESTION} characters",
-                          f"質問が長すぎます（{MAX_QUESTION}文字以内で入力してください）。")
-    return question
-
-
 def ask(
     question: str | None = typer.Argument(None, help="The question, as staff would type it."),
     scope: list[str] | None = typer.Option(None, "--scope", help="Limit to a document id (repeatable)."),
@@ -53,7 +34,7 @@ def ask(
         return
     if question is None:
         raise BadQuestion("give a QUESTION or --batch FILE.jsonl", "質問を入力してください。")
-    question, masked = mask_my_numbers(check_question(question))
+    question, masked = prepare_question(question)
     if masked:
         typer.echo("note: a 12-digit My Number in the question was masked and not used", err=True)
     answer = engine.ask(question, scope or None, k)
@@ -77,7 +58,7 @@ def _batch(engine, path: Path, k: int) -> None:
             row_id = row.get("id")
             scope = row.get("scope")
             scope_list = [scope] if isinstance(scope, str) else (list(scope) if scope else None)
-            question, _ = mask_my_numbers(check_question(str(row.get("q", ""))))
+            question, _ = prepare_question(str(row.get("q", "")))
             answer = engine.ask(question, scope_list, int(row.get("k", k)))
             answer.id = row_id
             out = answer.to_dict()

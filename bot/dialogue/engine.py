@@ -219,7 +219,7 @@ class FlowService:
 
         return self.store.update_session(session_id, change)
 
-    def finish(self, session_id: str, owner: str | None = None) -> ReportRow:
+    def finish(self, session_id: str) -> ReportRow:
         def change(row: SessionRow) -> tuple[SessionRow, ReportRow | None]:
             if row.status == "finished":
                 return row, None
@@ -238,7 +238,7 @@ class FlowService:
         log.info("flow session %s finished", row.id)
         return self.store.get_report(row.id)
 
-    def build(self, row: SessionRow, flow: Flow, state: FlowState, lenient: bool = False) -> ReportRow:
+    def build(self, row: SessionRow, flow: Flow, state: FlowState) -> ReportRow:
         answers = visible_answers(flow, state.answers)
         data = BUILDERS[flow.name](flow, answers, self.corpus)
         data = {"id": row.id, "status": "finished", "flow": flow.name, "scope": answers.get("scope"), **data}

@@ -19,10 +19,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.cli.ask_cmd import check_question
 from bot.dialogue.engine import FlowService
 from bot.dialogue.spec import FlowError
 from bot.privacy import mask_my_numbers
+from bot.questions import prepare_question
 from bot.settings import Settings
 from bot.slack import blocks
 from bot.web.security import load_secret
@@ -73,7 +73,7 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
         return store.claim_event(event_id) if event_id else True
 
     def answer(question: str, channel: str | None) -> dict[str, Any]:
-        question, _ = mask_my_numbers(check_question(question))
+        question, _ = prepare_question(question)
         return engine.ask(question, scope_for(channel), 5).to_dict()
 
     def reply(client: WebClient, channel: str, thread_ts: str | None, question: str) -> None:

@@ -20,9 +20,9 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.cli.ask_cmd import check_question
 from bot.dialogue.engine import FlowService, View
 from bot.privacy import mask_my_numbers
+from bot.questions import TOO_LONG_JA, prepare_question
 from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.store import ReportNotFound, ReportRow, SessionNotFound
@@ -35,7 +35,6 @@ from bot.web.security import (
     ForbiddenError,
     RateLimited,
     RateLimiter,
-    Token,
     TokenSigner,
     load_secret,
     origin_allowed,
@@ -197,7 +196,7 @@ def _errors(app: FastAPI) -> None:
         fields = [".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors]
         message = "入力内容を確認してください。"
         if any(f == "question" and e["type"] == "string_too_long" for f, e in zip(fields, errors, strict=True)):
-            message = "質問が長すぎます（1000文字以内で入力してください）。"
+            message = TOO_LONG_JA
         elif any(e["type"] in ("json_invalid", "model_attributes_type", "dict_type") for e in errors):
             message = "送信された内容を読み取れませんでした。"
         return JSONResponse({"error": {"code": "invalid_request", "message": message, "fields": fields}},
@@ -295,7 +294,7 @@ def _routes(app: FastAPI) -> None:
         return models.SessionOut(token=raw, expires_in=resources.settings.token_ttl, visitor=token.visitor)
 
     def answer_for(body: models.AskRequest, request: Request):
-        question, masked = mask_my_numbers(check_question(body.question))
+        question, masked = prepare_question(body.question)
         answer = res(request).engine.ask(question, body.scope or None, body.k)
         log.info("ask: %d chars, masked=%d, abstained=%s, %d citations, %.1f ms", len(question), masked,
                  answer.abstained, len(answer.citations), sum(answer.timings_ms.values()))
@@ -498,4 +497,4 @@ def factory() -> FastAPI:
     return create_app(Settings())
 
 
-__all__ = ["Principal", "Token", "create_app", "factory"]
+__all__ = ["Principal", "create_app", "factory"]

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.cli.ask_cmd import MAX_QUESTION
+from bot.questions import MAX_QUESTION
 
 
 class SessionRequest(BaseModel):
