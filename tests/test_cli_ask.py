@@ -61,3 +61,20 @@ def test_index_is_incremental(env):
     result = run("index", env=env)
     assert result.returncode == 0, result.stderr
     assert "0 added, 0 updated, 0 removed" in result.stdout
+
+
+def test_eval_lists_dev_misses_and_refuses_the_test_split(env, tmp_path):
+    dataset = tmp_path / "tiny.jsonl"
+    dataset.write_text(
+        '{"id": "ok", "q": "USBをなくした。誰に報告？", "scope": "koriyama-kijun", "gold": ["koriyama-kijun:23"], '
+        '"split": "dev", "style": "colloquial"}\n'
+        '{"id": "wrong", "q": "USBをなくした。誰に報告？", "scope": "koriyama-kijun", "gold": ["koriyama-kijun:1"], '
+        '"split": "dev", "style": "colloquial"}\n',
+        encoding="utf-8",
+    )
+    result = run("eval", "--dataset", str(dataset), "--split", "dev", "--no-baselines", "--misses", env=env)
+    assert result.returncode == 0, result.stderr
+    listed = [line for line in result.stdout.splitlines() if line.startswith(("ok ", "wrong "))]
+    assert len(listed) == 1 and listed[0].startswith("wrong [colloquial] gold at rank -; gold ['koriyama-kijun:1']")
+    refused = run("eval", "--dataset", str(dataset), "--split", "test", "--misses", env=env)
+    assert refused.returncode == 2 and "dev split only" in refused.stderr and "Traceback" not in refused.stderr

@@ -9,7 +9,7 @@ import typer
 import evals
 from bot.services import open_engine
 from bot.settings import Settings
-from evals.metrics import Outcome, score
+from evals.metrics import Outcome, article_of, score
 
 DATASETS = Path(evals.__file__).resolve().parent / "datasets"
 
@@ -21,6 +21,7 @@ def eval_(
     dataset: Path = typer.Option(DATASETS, "--dataset", exists=True, help="A JSONL file or a folder of them."),
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also run BM25 and naive RAG."),
     check: bool = typer.Option(False, "--check", help="Exit 1 if hogo misses a target."),
+    misses: bool = typer.Option(False, "--misses", help="List the questions hogo gets wrong (dev split only)."),
 ) -> None:
     """Score retrieval on the question set: Recall@1/3/5, MRR, paragraph hit@5, abstention, latency.
 
@@ -29,13 +30,16 @@ def eval_(
     from evals.baselines import NaiveRag, bm25_only  # heavy (Chroma, models): loaded only when evaluating
     from evals.runner import format_table, load_questions, run_engine, run_searcher
 
+    if misses and split != "dev":
+        raise typer.BadParameter("--misses lists failures of the dev split only; the test split stays unseen")
     settings = Settings()
     engine = open_engine(settings)
     questions = load_questions(dataset, split)
     if not questions:
         raise typer.BadParameter(f"no questions in split {split!r}")
     engine.ask(questions[0].q, questions[0].scope)  # warm-up: first call pays one-time costs
-    rows = {"hogo": score(run_engine(engine, questions))}
+    outcomes = run_engine(engine, questions)
+    rows = {"hogo": score(outcomes)}
     if baselines:
         rows["bm25-only"] = score(run_searcher(bm25_only(engine.corpus), questions))
         rag = NaiveRag(engine.corpus, engine.dense.client, engine.dense.embedder, settings.embedder)
@@ -50,6 +54,9 @@ def eval_(
     typer.echo("R@k: a gold article among the first k cited articles; P-hit@5: a gold paragraph among 5 citations;")
     typer.echo("abst-P/R: precision/recall of abstaining on uncovered questions;")
     typer.echo("covered-abst: share of covered questions abstained.")
+    if misses:
+        for line in miss_lines(questions, outcomes):
+            typer.echo(line)
     hogo = rows["hogo"]
     misses = [f"{m} {hogo[m]:.3f} < {t}" for m, t in TARGETS.items() if hogo[m] < t]
     if hogo["covered-abst"] > 0.05:
@@ -60,3 +67,18 @@ def eval_(
             raise typer.Exit(1)
     else:
         typer.echo("all retrieval targets met")
+
+
+def miss_lines(questions: list, outcomes: list[Outcome]) -> list[str]:
+    """One line per question whose first cited article is not gold, or that abstained wrongly."""
+    lines = []
+    for q, o in zip(questions, outcomes, strict=True):
+        gold = {article_of(g) for g in q.gold}
+        articles = o.articles()
+        if not q.gold and not o.abstained:
+            lines.append(f"{q.id} [{q.style}] answered an uncovered question with {articles[:2]}: {q.q}")
+        elif q.gold and (o.abstained or not gold & set(articles[:1])):
+            rank = next((i for i, a in enumerate(articles, 1) if a in gold), None)
+            where = "abstained" if o.abstained else f"gold at rank {rank or '-'}"
+            lines.append(f"{q.id} [{q.style}] {where}; gold {sorted(gold)}, cited {articles[:3]}: {q.q}")
+    return lines
