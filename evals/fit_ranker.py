@@ -6,8 +6,9 @@ Usage: python -m evals.fit_ranker [DATA_DIR] [--dry-run] [--covered-abstain RATE
 - Ranking: a linear score over the passage features of ``retrieval.ranker``, fitted by maximising the
   softmax probability of the passages whose article is gold (a listwise objective), with an L2 penalty.
 - Abstention: the coverage score of ``retrieval.ranker`` (dense margin + a small fixed weight on lexical
-  evidence). Only its threshold is set here: just below the lowest score of a covered dev question
-  (out-of-fold, minus ``SAFETY``), so no covered dev question abstains. A logistic regression with a
+  evidence). Only its threshold is set here: at the ``COVERED_ABSTAIN`` quantile of covered dev scores
+  (minus ``SAFETY``). At 2 % the out-of-fold covered abstention is 1.7 % (the target allows 5 %) while
+  abstention recall rises from 0.90 (threshold under every covered question) to 0.95, pessimistic 0.46 to 0.62. A logistic regression with a
   threshold at 1-2 % of covered dev questions was tried first; it separated dev perfectly and then
   abstained on 7-11 % of the covered test questions: the expansion dictionary was grown on dev, so dev
   makes covered questions look safer than new ones are.
@@ -40,6 +41,7 @@ from retrieval.search import HybridSearcher, SearchConfig
 # play for phrasings the dictionary has not seen (chosen by cross-validation, see evals.tune).
 RANK_L2 = 30.0
 PARAGRAPH_WEIGHT = 0.5  # the objective also asks for the gold paragraph within the gold article, at this weight
+COVERED_ABSTAIN = 0.02  # share of covered dev questions allowed under the abstention threshold
 SAFETY = 0.002  # cosine units left between the threshold and the lowest covered dev question
 FOLDS = 5
 SHUFFLES = (0, 1, 2)
@@ -127,7 +129,7 @@ def coverage_scores(samples_: list[Sample], pessimistic: bool = False) -> np.nda
     return np.array([(s.question_pessimistic if pessimistic else s.question) @ weights for s in samples_])
 
 
-def abstention_threshold(train: list[Sample], covered_abstain: float = 0.0) -> float:
+def abstention_threshold(train: list[Sample], covered_abstain: float = COVERED_ABSTAIN) -> float:
     """Threshold below which a question abstains: a low quantile of covered training scores, minus SAFETY."""
     covered = coverage_scores([s for s in train if s.covered])
     return float(np.quantile(covered, covered_abstain)) - SAFETY
@@ -142,7 +144,7 @@ def ranking_metrics(sample: Sample, weights: np.ndarray, k: int = 5) -> tuple[in
     return rank, bool(sample.gold_paragraph[order].any())
 
 
-def cross_validate(data: list[Sample], covered_abstain: float = 0.0,
+def cross_validate(data: list[Sample], covered_abstain: float = COVERED_ABSTAIN,
                    rank_l2: float = RANK_L2) -> dict[str, float]:
     ranks: list[int | None] = []
     paragraph_hits: list[bool] = []
@@ -192,7 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=".hogo")
     parser.add_argument("--dry-run", action="store_true", help="report cross-validation, do not write the file")
-    parser.add_argument("--covered-abstain", type=float, default=0.0,
+    parser.add_argument("--covered-abstain", type=float, default=COVERED_ABSTAIN,
                         help="quantile of covered dev scores the threshold sits under (0: below all of them)")
     args = parser.parse_args()
     engine = AskEngine.open(Corpus.load(), Path(args.data_dir), ranker=untrained())

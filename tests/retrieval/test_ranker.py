@@ -66,7 +66,7 @@ def test_listwise_fit_learns_which_feature_marks_the_gold_passage():
     assert sum(ranking_metrics(s, weights)[0] == 1 for s in train) >= 36
 
 
-def test_abstention_threshold_sits_below_every_covered_training_question():
+def test_abstention_threshold_sits_at_a_quantile_of_covered_training_questions():
     from evals.fit_ranker import SAFETY, Sample, abstention_threshold, coverage_scores
 
     def sample(n: int, covered: bool, margin: float, evidence: float) -> Sample:
@@ -76,10 +76,12 @@ def test_abstention_threshold_sits_below_every_covered_training_question():
                       question, {"doc:1"} if covered else set())
 
     train = [sample(0, True, 0.03, 10.0), sample(1, True, -0.01, 0.0), sample(2, False, -0.05, 2.0)]
-    threshold = abstention_threshold(train)
+    threshold = abstention_threshold(train, covered_abstain=0.0)
     assert threshold == pytest.approx(-0.01 - SAFETY)
     scores = coverage_scores(train)
     assert (scores[:2] >= threshold).all() and scores[2] < threshold
+    # half of the covered questions may fall under it: the threshold moves up to their median
+    assert abstention_threshold(train, covered_abstain=0.5) == pytest.approx(float(np.median(scores[:2])) - SAFETY)
 
 
 def test_fitting_refuses_the_test_split():
