@@ -24,6 +24,7 @@ from retrieval.kana import KanaResolver
 from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage
 from retrieval.ranker import LEXICAL_EVIDENCE_CAP, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
+from retrieval.references import find_references, naming
 from retrieval.tokenizer import normalize
 
 _GRAM_RUN = re.compile(r"[一-龥々ァ-ヺーa-z0-9]+")  # kanji, katakana and latin runs; hiragana is mostly grammar
@@ -144,8 +145,23 @@ class HybridSearcher:
         else:  # no abstention model: never abstains
             hits, relevance = self._fused(question, terms, idx, k, cfg, scope)
             abstain = False
+        named = self._named(question, idx)
+        if named:  # clauses the question names outright come first, and the rules plainly cover it
+            ranked = {h.passage.key: h for h in hits}
+            pinned = [ranked.get(p.key) or Hit(p, 1.0, 0.0, 0.0) for p in named]
+            hits = pinned + [h for h in hits if h.passage.key not in {p.key for p in named}]
+            abstain = False
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, kana_words + terms, abstain)
+
+    def _named(self, question: str, idx: np.ndarray) -> list[Passage]:
+        """Passages in scope that the question names (「第23条」「様式第3号」): the named clauses in document
+        order, then the clauses that mention a named form."""
+        references = find_references(question)
+        if not references:
+            return []
+        grades = [(naming(references, p.key, p.doc, p.body), p) for p in (self.passages[i] for i in idx)]
+        return [p for grade in (2, 1) for g, p in grades if g == grade]
 
     # -- learned ranker -------------------------------------------------------------------------------
 
