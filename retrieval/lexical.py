@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import bm25s
@@ -11,6 +12,8 @@ import numpy as np
 
 from retrieval.passages import Passage
 from retrieval.tokenizer import tokenize, tokenize_many
+
+logging.getLogger("bm25s").setLevel(logging.NOTSET)  # bm25s sets DEBUG on import; let the application decide
 
 
 def passages_fingerprint(passages: list[Passage]) -> str:

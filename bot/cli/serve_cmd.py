@@ -26,7 +26,6 @@ def serve(
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
     engine = open_engine(settings)  # builds the index once, before any worker starts
     engine.cache_size = settings.answer_cache
     open_store(settings).close()  # and creates the database tables once
