@@ -149,7 +149,8 @@ class HybridSearcher:
         if named:  # clauses the question names outright come first, and the rules plainly cover it
             ranked = {h.passage.key: h for h in hits}
             pinned = [ranked.get(p.key) or Hit(p, 1.0, 0.0, 0.0) for p in named]
-            hits = pinned + [h for h in hits if h.passage.key not in {p.key for p in named}]
+            keys = {p.key for p in named}
+            hits = pinned + [h for h in hits if h.passage.key not in keys]
             abstain = False
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, kana_words + terms, abstain)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,6 +11,9 @@ import evals
 from bot.services import open_engine
 from bot.settings import Settings
 from evals.metrics import Outcome, article_of, score
+
+if TYPE_CHECKING:
+    from evals.runner import Question
 
 DATASETS = Path(evals.__file__).resolve().parent / "datasets"
 
@@ -58,18 +62,18 @@ def eval_(
         for line in miss_lines(questions, outcomes):
             typer.echo(line)
     hogo = rows["hogo"]
-    misses = [f"{m} {hogo[m]:.3f} < {t}" for m, t in TARGETS.items() if hogo[m] < t]
+    missed = [f"{m} {hogo[m]:.3f} < {t}" for m, t in TARGETS.items() if hogo[m] < t]
     if hogo["covered-abst"] > 0.05:
-        misses.append(f"covered-abst {hogo['covered-abst']:.3f} > 0.05")
-    if misses:
-        typer.echo("targets missed: " + "; ".join(misses))
+        missed.append(f"covered-abst {hogo['covered-abst']:.3f} > 0.05")
+    if missed:
+        typer.echo("targets missed: " + "; ".join(missed))
         if check:
             raise typer.Exit(1)
     else:
         typer.echo("all retrieval targets met")
 
 
-def miss_lines(questions: list, outcomes: list[Outcome]) -> list[str]:
+def miss_lines(questions: list[Question], outcomes: list[Outcome]) -> list[str]:
     """One line per question whose first cited article is not gold, or that abstained wrongly."""
     lines = []
     for q, o in zip(questions, outcomes, strict=True):
