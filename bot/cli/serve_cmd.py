@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 
@@ -35,5 +36,7 @@ def serve(
                     proxy_headers=False)
     else:
         del engine
+        if not settings.encoder_threads:  # workers read their settings from the environment
+            os.environ["HOGO_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
         uvicorn.run("bot.web.app:factory", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", proxy_headers=False)
