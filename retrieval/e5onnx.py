@@ -146,11 +146,10 @@ class Tokenizer:
 
 def build_graph(model: ModelFile) -> bytes:
     """The encoder as an ONNX graph: inputs ``x`` (batch, length, hidden) = summed embeddings and ``mask``
-    (batch, 1, 1, length) = 0 or -1e9; output ``hidden`` = the last layer's states."""
+    (batch, length) = 1 for a token, 0 for padding; output ``hidden`` = the last layer's states."""
     from onnx import TensorProto, helper, numpy_helper
 
     hidden, heads = model.hidden, model.heads
-    head_dim = hidden // heads
     initializers, nodes = [], []
     names = iter(range(1 << 30))
 
@@ -177,23 +176,13 @@ def build_graph(model: ModelFile) -> bytes:
         weight, bias = model.floats(f"{prefix}.w", hidden), model.floats(f"{prefix}.b", hidden)
         return op("LayerNormalization", [x, const(weight), const(bias)], axis=-1, epsilon=model.eps)[0]
 
-    split_heads = const(np.array([0, 0, 3, heads, head_dim], dtype=np.int64))
-    merge_heads = const(np.array([0, 0, hidden], dtype=np.int64))
-    scale = const(np.array(head_dim ** -0.5, dtype=np.float32))
     x = layer_norm("x", "emb.ln")
     for n in range(model.layers):
         name = f"l{n}.".__add__
         qkv_blocks = np.concatenate([model.q4_blocks(name(p + ".w"), hidden, hidden) for p in "qkv"])
         qkv_bias = np.concatenate([model.floats(name(p + ".b"), hidden) for p in "qkv"])
-        qkv = op("Reshape", [linear(x, qkv_blocks, qkv_bias), split_heads])[0]  # (B, L, 3, heads, dim)
-        q, k, v = (op("Squeeze", [t, const(np.array([2]))])[0]
-                   for t in op("Split", [qkv], axis=2, num_outputs=3, outputs=3))
-        q = op("Transpose", [q], perm=[0, 2, 1, 3])[0]
-        k = op("Transpose", [k], perm=[0, 2, 3, 1])[0]
-        v = op("Transpose", [v], perm=[0, 2, 1, 3])[0]
-        scores = op("Add", [op("Mul", [op("MatMul", [q, k])[0], scale])[0], "mask"])[0]
-        context = op("MatMul", [op("Softmax", [scores], axis=-1)[0], v])[0]
-        context = op("Reshape", [op("Transpose", [context], perm=[0, 2, 1, 3])[0], merge_heads])[0]
+        q, k, v = op("Split", [linear(x, qkv_blocks, qkv_bias)], axis=-1, num_outputs=3, outputs=3)
+        context = op("MultiHeadAttention", [q, k, v, "", "mask"], domain="com.microsoft", num_heads=heads)[0]
         attention = linear(context, model.q4_blocks(name("ao.w"), hidden, hidden), model.floats(name("ao.b"), hidden))
         x = layer_norm(op("Add", [x, attention])[0], name("aln"))
         inner = linear(x, model.q4_blocks(name("fi.w"), model.ffn, hidden), model.floats(name("fi.b"), model.ffn))
@@ -204,7 +193,7 @@ def build_graph(model: ModelFile) -> bytes:
     graph = helper.make_graph(
         nodes, "multilingual-e5-small-q4",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "length", hidden]),
-         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", 1, 1, "length"])],
+         helper.make_tensor_value_info("mask", TensorProto.INT32, ["batch", "length"])],
         [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "length", hidden])],
         initializers)
     onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20),
@@ -276,9 +265,9 @@ class OnnxE5:
         sequences = [[model.bos, *ids, model.eos] for ids in contents]
         length = max(map(len, sequences))
         x = np.zeros((len(sequences), length, self.dim), dtype=np.float32)
-        mask = np.full((len(sequences), 1, 1, length), -1e9, dtype=np.float32)
+        mask = np.zeros((len(sequences), length), dtype=np.int32)
         for row, ids in enumerate(sequences):
             x[row, :len(ids)] = dequantize(self._word[ids]) + self._position[:len(ids)]
-            mask[row, ..., :len(ids)] = 0.0
+            mask[row, :len(ids)] = 1
         states = self._session.run(None, {"x": x, "mask": mask})[0]
         return np.stack([states[row, :len(ids)].mean(axis=0) for row, ids in enumerate(sequences)])
