@@ -76,3 +76,16 @@ def test_validate_reports_a_broken_file(tmp_path):
     (tmp_path / "broken.txt").write_text("---\nid: Bad Id\n---\n第1条 x\n", encoding="utf-8")
     result = run("corpus", "validate", env={"HOGO_CORPUS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 1 and "FAIL broken.txt" in result.stdout
+
+
+def test_serve_gives_each_worker_its_share_of_the_cores_for_the_embedder(monkeypatch):
+    from bot.cli.serve_cmd import worker_environment
+    from bot.settings import Settings
+
+    monkeypatch.delenv("HOGO_ENCODER_THREADS", raising=False)
+    assert worker_environment(Settings(), workers=2, cpus=2) == {"HOGO_ENCODER_THREADS": "1"}
+    assert worker_environment(Settings(), workers=2, cpus=8) == {"HOGO_ENCODER_THREADS": "4"}
+    assert worker_environment(Settings(), workers=4, cpus=2) == {"HOGO_ENCODER_THREADS": "1"}
+    assert worker_environment(Settings(encoder_threads=3), workers=2, cpus=8) == {}  # the operator's choice stands
+    monkeypatch.setenv("HOGO_ENCODER_THREADS", "2")
+    assert Settings().encoder_threads == 2

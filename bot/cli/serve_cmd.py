@@ -36,7 +36,14 @@ def serve(
                     proxy_headers=False)
     else:
         del engine
-        if not settings.encoder_threads:  # workers read their settings from the environment
-            os.environ["HOGO_ENCODER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+        os.environ.update(worker_environment(settings, workers, os.cpu_count() or 1))
         uvicorn.run("bot.web.app:factory", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", proxy_headers=False)
+
+
+def worker_environment(settings: Settings, workers: int, cpus: int) -> dict[str, str]:
+    """What each of several workers (which read their settings from the environment) must see besides
+    the parent's: their share of the cores for the embedder, unless the operator chose a thread count."""
+    if settings.encoder_threads:
+        return {}
+    return {"HOGO_ENCODER_THREADS": str(max(1, cpus // workers))}
