@@ -115,8 +115,10 @@ class Dialogue:
     """A `hogo flow …` process driven through its prompts."""
 
     def __init__(self, args, env):
+        # PYTHONFAULTHANDLER: a process that hangs is made to print where (see exit_code)
         self.proc = subprocess.Popen([HOGO, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, env=env, bufsize=1)
+                                     stderr=subprocess.STDOUT, text=True, env={**env, "PYTHONFAULTHANDLER": "1"},
+                                     bufsize=1)
         self.out = ""
         self.lock = threading.Lock()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -134,6 +136,18 @@ class Dialogue:
                     return self.out
             time.sleep(0.02)
         raise AssertionError(f"never saw {pattern!r} x{count} in:\n{self.out}")
+
+    def exit_code(self, timeout=30):
+        """The exit code; a process still running after ``timeout`` fails the test with its output and the
+        stack of every thread."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)
+            self.proc.wait(10)
+            time.sleep(0.5)
+            with self.lock:
+                raise AssertionError(f"still running after {timeout} s; output and stacks:\n{self.out}") from None
 
     def close(self):
         if self.proc.poll() is None:
@@ -188,7 +202,7 @@ def test_killed_mid_dialogue_resumes_where_it_stopped(env, dialogue):
     second.proc.stdin.write("y\n")
     second.proc.stdin.flush()
     second.wait_for("報告書を保存しました")
-    assert second.proc.wait(30) == 0
+    assert second.exit_code() == 0
     report = json.loads(hogo("reports", "show", session, "--json", env=env).stdout)
     assert report["answers"]["affected_count"]["value"] == 30
     assert report["ppc_report_required"] is False
@@ -200,7 +214,7 @@ def test_ctrl_c_prints_the_resume_command(env, dialogue):
     running.wait_for(r"> ")
     drive(running, ["給与事務"])
     running.proc.send_signal(signal.SIGINT)
-    assert running.proc.wait(30) == 130
+    assert running.exit_code() == 130
     running.wait_for("再開するには: hogo flow resume")
     listed = hogo("flow", "list", env=env)
     assert "consignment\tmima-kitei\tactive\t2 answers" in listed.stdout
