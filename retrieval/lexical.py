@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from retrieval.passages import Passage
-from retrieval.tokenizer import tokenize, tokenize_many
+from retrieval.tokenizer import normalize, tokenize, tokenize_many
 
 logging.getLogger("bm25s").setLevel(logging.NOTSET)  # bm25s sets DEBUG on import; let the application decide
 
@@ -65,3 +66,33 @@ class LexicalIndex:
 
     def query_tokens(self, text: str) -> list[str]:
         return tokenize(text)
+
+
+_NOT_TEXT = re.compile(r"[\W_]+")  # spaces and punctuation (、。「」（）…) separate nothing in Japanese
+
+
+def char_bigram_tokens(text: str) -> list[str]:
+    """Overlapping character pairs of the normalized text, punctuation and spaces removed."""
+    flat = _NOT_TEXT.sub("", normalize(text))
+    return [flat[i : i + 2] for i in range(len(flat) - 1)] or ([flat] if flat else [])
+
+
+class CharBigramIndex:
+    """BM25 over character bigrams. It meets what word tokens miss: spellings Sudachi does not unify,
+    words it splits differently in a question than in the clause, compounds (個人情報ファイル簿 and
+    ファイル簿), and characters a question shares with a clause without sharing a word. Built in memory
+    when the searcher opens (a few milliseconds for two regulations)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        tokens = [char_bigram_tokens(text) for text in texts]
+        self.retriever = bm25s.BM25(k1=1.2, b=0.75)
+        self.retriever.index(tokens, show_progress=False)
+        self.vocab = {t for doc in tokens for t in doc}
+        self.size = len(texts)
+
+    def scores(self, text: str) -> np.ndarray:
+        """BM25 score of every text (in the order given) for the question's character bigrams."""
+        known = [t for t in char_bigram_tokens(text) if t in self.vocab]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)

@@ -11,6 +11,8 @@ Passage features (computed over the passages in scope, so they do not depend on 
   comparable and keep the weights meaningful for other embedders).
 - ``lexical``, ``lexical_expansion``: BM25 of the question's own words and of its expansion words,
   divided by the best passage's score.
+- ``char_bigram``: BM25 of the question's character bigrams (punctuation and spaces removed), divided by
+  the best passage's score: it meets spellings and word splits that the word tokens miss.
 - ``heading_overlap``, ``heading_overlap_expansion``: share of the heading's character bigrams that occur in
   the question (and in the question plus its expansion words): 「総括保護管理者は誰」 names 第4条 exactly.
 - ``hub``: how similar the passage is to the corpus as a whole. Generic passages (definitions, record
@@ -41,7 +43,7 @@ import numpy as np
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "ranker.json"
 PASSAGE_FEATURES = (
-    "dense", "heading", "lexical", "lexical_expansion", "heading_overlap",
+    "dense", "heading", "lexical", "lexical_expansion", "char_bigram", "heading_overlap",
     "heading_overlap_expansion", "hub", "length", "item", "appendix",
 )
 QUESTION_FEATURES = ("dense_margin", "lexical_evidence")

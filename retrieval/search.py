@@ -21,7 +21,7 @@ import numpy as np
 from retrieval.dense import DenseIndex
 from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import CharBigramIndex, LexicalIndex
 from retrieval.passages import Passage
 from retrieval.ranker import LEXICAL_EVIDENCE_CAP, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
 from retrieval.references import find_references, naming
@@ -112,6 +112,7 @@ class HybridSearcher:
         self.kana = kana or KanaResolver.build([p.index_text for p in passages])
         self._scopes: dict[tuple[str, ...], np.ndarray] = {}
         self._heading_grams = [char_bigrams(heading_text(p)) for p in passages]
+        self.char_index = CharBigramIndex([p.index_text for p in passages])
         self._static = self._static_features() if signals is not None else None
 
     # -- shared ---------------------------------------------------------------------------------------
@@ -184,6 +185,7 @@ class HybridSearcher:
         dense = sig.passages[idx] @ vector
         heading = sig.headings[idx] @ vector
         own_in, extra_in = own[idx].astype(np.float64), extra[idx].astype(np.float64)
+        chars = self.char_index.scores(question)[idx].astype(np.float64)
         question_grams = char_bigrams(question)
         expanded_grams = question_grams | char_bigrams(" ".join(terms))
         overlap = np.zeros((len(idx), 2))
@@ -193,7 +195,7 @@ class HybridSearcher:
                 overlap[row, 0] = len(grams & question_grams) / len(grams)
                 overlap[row, 1] = len(grams & expanded_grams) / len(grams)
         matrix = np.column_stack([
-            _zscore(dense), _zscore(heading), _by_max(own_in), _by_max(extra_in),
+            _zscore(dense), _zscore(heading), _by_max(own_in), _by_max(extra_in), _by_max(chars),
             overlap, self._static[idx],
         ])
         assert matrix.shape[1] == len(PASSAGE_FEATURES)

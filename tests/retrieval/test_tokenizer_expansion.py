@@ -29,3 +29,22 @@ def test_expansion_file_entries_are_general_vocabulary():
     expander = Expander.load()
     assert len(expander.entries) >= 40
     assert all(len(source) <= 20 for e in expander.entries for source in e.sources)
+
+
+def test_character_bigrams_ignore_punctuation_width_and_case():
+    from retrieval.lexical import char_bigram_tokens
+
+    assert char_bigram_tokens("ＵＳＢ、紛失。") == ["us", "sb", "b紛", "紛失"]
+    assert char_bigram_tokens("個人 情報") == char_bigram_tokens("個人情報")
+    assert char_bigram_tokens("「」。") == [] and char_bigram_tokens("番") == ["番"]
+
+
+def test_character_bigram_bm25_meets_a_compound_that_word_tokens_split():
+    from retrieval.lexical import CharBigramIndex
+
+    texts = ["保護管理者は、個人情報ファイル簿を作成し、公表する。", "職員は、研修を受けなければならない。",
+             "保有個人情報の利用目的を明示する。"]
+    index = CharBigramIndex(texts)
+    scores = index.scores("ファイル簿って誰が作るの？")
+    assert scores.argmax() == 0 and scores[1] == 0
+    assert not index.scores("天気").any()  # no shared bigram: nothing scores
