@@ -115,10 +115,12 @@ class Dialogue:
     """A `hogo flow …` process driven through its prompts."""
 
     def __init__(self, args, env):
-        # PYTHONFAULTHANDLER: a process that hangs is made to print where (see exit_code)
+        # PYTHONFAULTHANDLER: a process that hangs is made to print where (see exit_code). Ctrl-C as in a
+        # terminal: a shell starts background jobs (a CI run, say) with SIGINT ignored, and the child would
+        # inherit that and never see it.
         self.proc = subprocess.Popen([HOGO, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, env={**env, "PYTHONFAULTHANDLER": "1"},
-                                     bufsize=1)
+                                     bufsize=1, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.out = ""
         self.lock = threading.Lock()
         threading.Thread(target=self._pump, daemon=True).start()
