@@ -42,14 +42,15 @@ class ProgressBar:
             self.bar.close()
 
 
-def open_engine(settings: Settings, show_progress: bool = True) -> AskEngine:
-    """Open the indexes; on an empty data dir this builds them first (with a progress bar on stderr)."""
+def open_engine(settings: Settings, show_progress: bool = True, verify: bool = False) -> AskEngine:
+    """Open the indexes; on an empty data dir this builds them first (with a progress bar on stderr).
+    ``verify`` compares the passages with the vector store even when nothing seems to have changed."""
     from retrieval.engine import AskEngine  # heavy (Chroma, Sudachi): only the commands that search pay for it
 
     bar = ProgressBar("indexing clauses", show_progress)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = AskEngine.open(load_corpus(settings), settings.data_dir, settings.embedder, settings.chroma_url,
-                            progress=bar, encoder_threads=settings.encoder_threads)
+                            progress=bar, encoder_threads=settings.encoder_threads, verify=verify)
     bar.close()
     return engine
 

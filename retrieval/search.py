@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.dense import DenseIndex
 from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
 from retrieval.lexical import CharBigramIndex, LexicalIndex
@@ -26,6 +26,9 @@ from retrieval.passages import Passage
 from retrieval.ranker import LEXICAL_EVIDENCE_CAP, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
 from retrieval.references import find_references, naming
 from retrieval.tokenizer import normalize
+
+if TYPE_CHECKING:
+    from retrieval.dense import DenseIndex
 
 _GRAM_RUN = re.compile(r"[一-龥々ァ-ヺーa-z0-9]+")  # kanji, katakana and latin runs; hiragana is mostly grammar
 

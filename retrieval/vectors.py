@@ -22,11 +22,36 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def embedder_slug(embedder: Embeddings) -> str:
+    """The embedder's id as a file or collection name part."""
+    return re.sub(r"[^a-zA-Z0-9]+", "-", embedder_id(embedder)).strip("-").lower()[-40:]
+
+
+def load_snapshot(directory: Path, embedder: Embeddings, store: str, keys: list[str],
+                  hashes: list[str]) -> np.ndarray | None:
+    """The passage vectors saved when this data dir last synced with the dense store ``store``, if the
+    passages (keys and content hashes) are still exactly those; else None and the store must be read."""
+    path = directory / f"store-snapshot-{embedder_slug(embedder)}.npz"
+    if not path.exists():
+        return None
+    with np.load(path) as saved:
+        if (str(saved["store"]) != store or saved["keys"].tolist() != keys
+                or saved["hashes"].tolist() != hashes):
+            return None
+        return saved["vectors"].astype(np.float32)
+
+
+def save_snapshot(directory: Path, embedder: Embeddings, store: str, keys: list[str], hashes: list[str],
+                  vectors: np.ndarray) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    np.savez(directory / f"store-snapshot-{embedder_slug(embedder)}.npz", store=np.array(store),
+             keys=np.array(keys), hashes=np.array(hashes), vectors=np.asarray(vectors, dtype=np.float32))
+
+
 def cached_vectors(directory: Path, name: str, embedder: Embeddings, texts: list[str],
                    as_query: bool = False) -> np.ndarray:
     """Vectors of ``texts`` (rows in the same order), embedded as passages or as queries, cached on disk."""
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", embedder_id(embedder)).strip("-").lower()[-40:]
-    path = directory / f"{name}-{'q' if as_query else 'p'}-{slug}.npz"
+    path = directory / f"{name}-{'q' if as_query else 'p'}-{embedder_slug(embedder)}.npz"
     digests = [_digest(text) for text in texts]
     known: dict[str, np.ndarray] = {}
     if path.exists():

@@ -77,7 +77,7 @@ def index() -> None:
     """
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = open_engine(settings, show_progress=True)  # opening embeds what is new or changed
+    engine = open_engine(settings, show_progress=True, verify=True)  # embeds what is new or changed
     report = engine.report
     corpus = load_corpus(settings)
     typer.echo(

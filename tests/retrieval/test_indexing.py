@@ -24,12 +24,23 @@ def test_second_refresh_embeds_nothing_and_edits_embed_only_what_changed(tmp_pat
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
     assert again.unchanged == again.passages
 
+    # Unchanged passages: a new process answers from the vectors kept in the data dir, without Chroma.
+    reopened = AskEngine.open(Corpus.load(regs), data)
+    assert not reopened.dense.opened
+    assert reopened.report.unchanged == reopened.report.passages
+    question = "USBをなくした。誰に報告？"
+    assert reopened.ask(question).to_dict()["citations"] == engine.ask(question).to_dict()["citations"]
+    assert not reopened.dense.opened
+    checked = AskEngine.open(Corpus.load(regs), data, verify=True)  # `hogo index` always asks the store
+    assert checked.dense.opened and checked.report.unchanged == checked.report.passages
+
     path = regs / "mima-kitei.txt"
     text = path.read_text(encoding="utf-8")
     text = text.replace("市長が別に定める。", "市長が別に定める。なお、必要に応じて見直す。")
     text = text.replace("(守秘義務)\n\n第7条 職員等の特定個人情報等を取り扱うすべての者は、徹底した守秘義務の中で業務を遂行しなければならない。\n\n", "")
     path.write_text(text, encoding="utf-8")
     engine = AskEngine.open(Corpus.load(regs), data)
+    assert engine.dense.opened  # the passages changed: the store is synced
     assert (engine.report.added, engine.report.updated, engine.report.removed) == (0, 1, 1)
     counts = engine.refresh(data)
     assert (counts.added, counts.removed, counts.updated) == (0, 0, 0)  # open() already applied the change
