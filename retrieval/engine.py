@@ -60,6 +60,7 @@ class LazyDenseIndex:
         self.embedder = embedder
         self._opener = opener
         self._index: DenseIndex | None = None
+        self._lock = threading.Lock()  # server threads may reach for it at once
 
     @property
     def opened(self) -> bool:
@@ -71,8 +72,9 @@ class LazyDenseIndex:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        if self._index is None:
-            self._index = self._opener()
+        with self._lock:
+            if self._index is None:
+                self._index = self._opener()
         return getattr(self._index, name)
 
 
