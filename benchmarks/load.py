@@ -3,8 +3,11 @@
 Start the server with the rate limits off (they would turn a load test into a 429 test) and, to measure
 the whole search on every request, with the answer cache off:
 
-    HOGO_RATE_PER_TOKEN=0 HOGO_RATE_PER_IP=0 HOGO_ANSWER_CACHE=0 .venv/bin/hogo serve --port 8000 --workers 2 &
+    HOGO_RATE_PER_TOKEN=0 HOGO_RATE_PER_IP=0 HOGO_ANSWER_CACHE=0 .venv/bin/hogo serve --port 8000 &
     .venv/bin/python benchmarks/load.py --url http://127.0.0.1:8000 --requests 400
+
+(`--workers 2` runs one process per core, each embedding with one thread; one process embeds with every
+core. On two cores both carry about the same load.)
 
 Questions cycle through every evaluation question (dev and test, about 400), unchanged. With the cache on
 (the default), a question asked before is served from memory, as a repeated question from staff would be.

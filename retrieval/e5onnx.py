@@ -227,6 +227,9 @@ class OnnxE5:
         # Every question has its own length. A memory plan per input shape only made the first question of
         # each length slower (about a fifth over the first few hundred questions) and later ones no faster.
         options.enable_mem_pattern = False
+        # A server runs several questions at once on the same session; threads that spin while waiting for
+        # work took the cores those questions needed (one process at 8 concurrent users: 56-60 -> 72-75 req/s).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(build_graph(model), options,
                                                      providers=["CPUExecutionProvider"])
 
