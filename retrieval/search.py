@@ -44,8 +44,8 @@ class SearchConfig:
     # The dense query is the question plus its first few expansion words: enough to pull a colloquial
     # question towards the statutory wording. Words are left off while the query would exceed the token
     # budget, so long questions (which carry their own context) cost no more to embed than before.
-    dense_terms: int = 3
-    dense_token_budget: int = 34  # 0: no budget; counted with the embedder's tokenizer when it has one
+    dense_terms: int = 5
+    dense_token_budget: int = 38  # 0: no budget; counted with the embedder's tokenizer when it has one
 
 
 @dataclass
