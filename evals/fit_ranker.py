@@ -78,10 +78,8 @@ def samples(searcher: HybridSearcher, split: str = "dev", config: SearchConfig |
             question = f"{question} {' '.join(kana)}"
         terms = searcher.expander.terms(question)
         idx = searcher._scope(q.scope)
-        own = searcher._lexical_scores(question)
-        extra = searcher._lexical_scores(" ".join(terms)) if terms else np.zeros_like(own)
         vector = searcher.query_vector(question, terms, cfg)
-        matrix, qf = searcher.features(question, terms, vector, idx, own, extra)
+        matrix, qf = searcher.features(question, terms, vector, idx, searcher.lexical_match(question, terms))
         off = np.sort(searcher.signals.off_topic @ vector)[::-1]  # type: ignore[union-attr]
         pessimistic = qf.copy()
         if len(off) > 1:

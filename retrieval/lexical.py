@@ -29,6 +29,7 @@ class LexicalIndex:
         self.keys = keys
         self.retriever = retriever
         self.vocab = vocab
+        self._best = _best_per_token(retriever)
 
     @classmethod
     def build(cls, passages: list[Passage]) -> LexicalIndex:
@@ -66,6 +67,23 @@ class LexicalIndex:
 
     def query_tokens(self, text: str) -> list[str]:
         return tokenize(text)
+
+    def attainable(self, tokens: list[str]) -> float:
+        """The score a passage would reach if it matched every query token as well as the best passage for
+        that token does: the yardstick that turns a BM25 score into a share of what the question asks."""
+        ids = self.retriever.vocab_dict
+        return float(sum(self._best[ids[t]] for t in tokens if t in self.vocab and t in ids))
+
+
+def _best_per_token(retriever: bm25s.BM25) -> np.ndarray:
+    """Each vocabulary token's highest BM25 contribution to any one passage (bm25s keeps the scores
+    column-compressed by token)."""
+    data, indptr = retriever.scores["data"], retriever.scores["indptr"]
+    best = np.zeros(len(indptr) - 1, dtype=np.float64)
+    filled = np.flatnonzero(np.diff(indptr) > 0)
+    if len(filled):
+        best[filled] = np.maximum.reduceat(data, indptr[filled])
+    return best
 
 
 _NOT_TEXT = re.compile(r"[\W_]+")  # spaces and punctuation (、。「」（）…) separate nothing in Japanese

@@ -9,8 +9,11 @@ Passage features (computed over the passages in scope, so they do not depend on 
 - ``dense``, ``heading``: the question's cosine similarity to the passage and to its article's heading,
   each z-scored over the passages in scope (e5 squeezes cosines into a narrow band; z-scores make the two
   comparable and keep the weights meaningful for other embedders).
-- ``lexical``, ``lexical_expansion``: BM25 of the question's own words and of its expansion words,
-  divided by the best passage's score.
+- ``lexical``: BM25 of the question's own words plus its expansion words, as a share of the score a
+  passage would reach that matched each of them as well as the best passage for it does. Dividing by the
+  best passage's score instead (as ``char_bigram`` does) made a passage sharing one common word (書類) with
+  a question whose best match is weak look like a full match, and let it outrank the clause that holds the
+  rarer statutory words the expansion found (関係行政機関, 簡易書留).
 - ``char_bigram``: BM25 of the question's character bigrams (punctuation and spaces removed), divided by
   the best passage's score: it meets spellings and word splits that the word tokens miss.
 - ``heading_overlap``, ``heading_overlap_expansion``: share of the heading's character bigrams that occur in
@@ -43,7 +46,7 @@ import numpy as np
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "ranker.json"
 PASSAGE_FEATURES = (
-    "dense", "heading", "lexical", "lexical_expansion", "char_bigram", "heading_overlap",
+    "dense", "heading", "lexical", "char_bigram", "heading_overlap",
     "heading_overlap_expansion", "hub", "length", "item", "appendix",
 )
 QUESTION_FEATURES = ("dense_margin", "lexical_evidence")

@@ -66,6 +66,16 @@ class SearchResult:
 
 
 @dataclass
+class LexicalMatch:
+    """BM25 of every passage (searcher order) for a question's own words and for its expansion words, and
+    the score a passage matching all of them as well as the best passage for each would reach."""
+
+    own: np.ndarray
+    extra: np.ndarray
+    attainable: float
+
+
+@dataclass
 class DenseSignals:
     """The vectors the ranker compares a question with; row i of each passage table is passage i."""
 
@@ -180,14 +190,25 @@ class HybridSearcher:
         appendix = np.array([p.article_key is None for p in self.passages], dtype=np.float64)
         return np.stack([hub, length, item, appendix], axis=1).astype(np.float64)
 
+    def lexical_match(self, question: str, terms: list[str]) -> LexicalMatch:
+        if self.lexical is None or self.lexical_order is None:
+            zeros = np.zeros(len(self.passages), dtype=np.float32)
+            return LexicalMatch(zeros, zeros, 0.0)
+        own_tokens = self.lexical.query_tokens(question)
+        extra_tokens = self.lexical.query_tokens(" ".join(terms)) if terms else []
+        own = self.lexical.scores(own_tokens)[self.lexical_order]
+        extra = self.lexical.scores(extra_tokens)[self.lexical_order] if extra_tokens else np.zeros_like(own)
+        return LexicalMatch(own, extra, self.lexical.attainable(own_tokens + extra_tokens))
+
     def features(self, question: str, terms: list[str], vector: np.ndarray, idx: np.ndarray,
-                 own: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 lexical: LexicalMatch) -> tuple[np.ndarray, np.ndarray]:
         """(passages in scope x PASSAGE_FEATURES, QUESTION_FEATURES) for one question."""
         assert self.signals is not None and self._static is not None
         sig = self.signals
         dense = sig.passages[idx] @ vector
         heading = sig.headings[idx] @ vector
-        own_in, extra_in = own[idx].astype(np.float64), extra[idx].astype(np.float64)
+        own_in, extra_in = lexical.own[idx].astype(np.float64), lexical.extra[idx].astype(np.float64)
+        share = (own_in + extra_in) / lexical.attainable if lexical.attainable > 0 else np.zeros_like(own_in)
         chars = self.char_index.scores(question)[idx].astype(np.float64)
         question_grams = char_bigrams(question)
         expanded_grams = question_grams | char_bigrams(" ".join(terms))
@@ -198,7 +219,7 @@ class HybridSearcher:
                 overlap[row, 0] = len(grams & question_grams) / len(grams)
                 overlap[row, 1] = len(grams & expanded_grams) / len(grams)
         matrix = np.column_stack([
-            _zscore(dense), _zscore(heading), _by_max(own_in), _by_max(extra_in), _by_max(chars),
+            _zscore(dense), _zscore(heading), share, _by_max(chars),
             overlap, self._static[idx],
         ])
         assert matrix.shape[1] == len(PASSAGE_FEATURES)
@@ -226,16 +247,15 @@ class HybridSearcher:
     def _ranked(self, question: str, terms: list[str], idx: np.ndarray, k: int,
                 cfg: SearchConfig) -> tuple[list[Hit], float]:
         assert self.ranker is not None
-        own = self._lexical_scores(question)
-        extra = self._lexical_scores(" ".join(terms)) if terms else np.zeros_like(own)
+        lexical = self.lexical_match(question, terms)
         vector = self.query_vector(question, terms, cfg)
-        matrix, question_features = self.features(question, terms, vector, idx, own, extra)
+        matrix, question_features = self.features(question, terms, vector, idx, lexical)
         scores = self.ranker.score(matrix)
         relative = np.exp(scores - scores.max())
         dense = self.signals.passages[idx] @ vector  # type: ignore[union-attr]
         order = np.argsort(-scores, kind="stable")[: max(k, 1) * 4]
-        hits = [Hit(self.passages[idx[j]], float(relative[j]), float(own[idx[j]] + extra[idx[j]]), float(dense[j]))
-                for j in order]
+        bm25 = lexical.own + lexical.extra
+        hits = [Hit(self.passages[idx[j]], float(relative[j]), float(bm25[idx[j]]), float(dense[j])) for j in order]
         return hits, self.ranker.coverage(question_features)
 
     # -- weighted-sum fusion (baseline) --------------------------------------------------------------
