@@ -19,7 +19,7 @@ from retrieval.embeddings import get_embedder
 from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
 from retrieval.lexical import LexicalIndex
-from retrieval.passages import Passage, build_passages
+from retrieval.passages import Passage, article_passages, build_passages
 from retrieval.ranker import Ranker
 from retrieval.search import DenseSignals, HybridSearcher, SearchConfig, heading_text
 from retrieval.vectors import cached_vectors, load_snapshot, save_snapshot
@@ -131,10 +131,12 @@ class AskEngine:
             engine.report = IndexReport(len(passages), 0, 0, 0, len(passages),
                                         round(time.perf_counter() - started, 2))
         lexical = LexicalIndex.open(data_dir / "bm25", passages)
+        articles = LexicalIndex.open(data_dir / "bm25-articles", article_passages(passages))
         signals = dense_signals(passages, vectors, model, data_dir / "vectors")
         kana = KanaResolver.open(data_dir / "bm25" / "hogo-kana.json", [p.index_text for p in passages])
         engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config,  # type: ignore[arg-type]
-                                         signals=signals, ranker=ranker or Ranker.load(), kana=kana)
+                                         signals=signals, ranker=ranker or Ranker.load(), kana=kana,
+                                         articles=articles)
         return engine
 
     def refresh(self, data_dir: Path, progress: Callable[[int, int], None] | None = None) -> IndexReport:

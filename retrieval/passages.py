@@ -8,7 +8,7 @@ item openings and each item becomes a passage of its own, prefixed with the para
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from corpus.labels import article_label, clause_label
 from corpus.loader import Corpus
@@ -83,3 +83,13 @@ def build_passages(corpus: Corpus) -> list[Passage]:
             for item in items:
                 passages.append(make(item, f"{lead} {clause_text(reg, item)}".strip()))
     return passages
+
+
+def article_passages(passages: list[Passage]) -> list[Passage]:
+    """One passage per article (a supplementary provision or a form stands alone): the heading and the bodies
+    of the article's passages. Matched as a whole, it meets the words a question takes from different
+    paragraphs of one article."""
+    groups: dict[str, list[Passage]] = {}
+    for passage in passages:
+        groups.setdefault(passage.article_key or passage.key, []).append(passage)
+    return [replace(group[0], key=key, body=" ".join(p.body for p in group)) for key, group in groups.items()]

@@ -14,6 +14,8 @@ Passage features (computed over the passages in scope, so they do not depend on 
   best passage's score instead (as ``char_bigram`` does) made a passage sharing one common word (書類) with
   a question whose best match is weak look like a full match, and let it outrank the clause that holds the
   rarer statutory words the expansion found (関係行政機関, 簡易書留).
+- ``article_lexical``: the same share for the passage's whole article, matched as one text: a question
+  often takes its words from the heading and from different paragraphs of one article.
 - ``char_bigram``: BM25 of the question's character bigrams (punctuation and spaces removed), divided by
   the best passage's score: it meets spellings and word splits that the word tokens miss.
 - ``heading_overlap``, ``heading_overlap_expansion``: share of the heading's character bigrams that occur in
@@ -46,7 +48,7 @@ import numpy as np
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "ranker.json"
 PASSAGE_FEATURES = (
-    "dense", "heading", "lexical", "char_bigram", "heading_overlap",
+    "dense", "heading", "lexical", "article_lexical", "char_bigram", "heading_overlap",
     "heading_overlap_expansion", "hub", "length", "item", "appendix",
 )
 QUESTION_FEATURES = ("dense_margin", "lexical_evidence")

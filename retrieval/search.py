@@ -22,7 +22,7 @@ import numpy as np
 from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
 from retrieval.lexical import CharBigramIndex, LexicalIndex
-from retrieval.passages import Passage
+from retrieval.passages import Passage, article_passages
 from retrieval.ranker import LEXICAL_EVIDENCE_CAP, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
 from retrieval.references import find_references, naming
 from retrieval.tokenizer import normalize
@@ -67,12 +67,14 @@ class SearchResult:
 
 @dataclass
 class LexicalMatch:
-    """BM25 of every passage (searcher order) for a question's own words and for its expansion words, and
-    the score a passage matching all of them as well as the best passage for each would reach."""
+    """BM25 of every passage (searcher order) for a question's own words and for its expansion words, the
+    score a passage matching all of them as well as the best passage for each would reach, and the same
+    share computed over whole articles."""
 
     own: np.ndarray
     extra: np.ndarray
     attainable: float
+    article: np.ndarray  # each passage's article, matched whole: its BM25 as a share of the attainable
 
 
 @dataclass
@@ -111,12 +113,19 @@ def _by_max(values: np.ndarray) -> np.ndarray:
 class HybridSearcher:
     def __init__(self, passages: list[Passage], lexical: LexicalIndex | None, dense: DenseIndex | None,
                  expander: Expander, config: SearchConfig | None = None, signals: DenseSignals | None = None,
-                 ranker: Ranker | None = None, kana: KanaResolver | None = None) -> None:
+                 ranker: Ranker | None = None, kana: KanaResolver | None = None,
+                 articles: LexicalIndex | None = None) -> None:
         self.passages = passages
         self.by_key = {p.key: p for p in passages}
         self.position = {key: i for i, key in enumerate(lexical.keys)} if lexical else {}
         self.lexical_order = np.array([self.position[p.key] for p in passages], dtype=np.int64) if lexical else None
         self.lexical = lexical
+        # BM25 over whole articles (``article_passages``); built here unless the engine opened a saved one.
+        if lexical is not None and articles is None:
+            articles = LexicalIndex.build(article_passages(passages))
+        self.articles = articles
+        rows = {key: n for n, key in enumerate(articles.keys)} if articles else {}
+        self.article_row = np.array([rows[p.article_key or p.key] for p in passages], dtype=np.int64) if rows else None
         self.dense = dense
         self.expander = expander
         self.config = config or SearchConfig()
@@ -193,12 +202,18 @@ class HybridSearcher:
     def lexical_match(self, question: str, terms: list[str]) -> LexicalMatch:
         if self.lexical is None or self.lexical_order is None:
             zeros = np.zeros(len(self.passages), dtype=np.float32)
-            return LexicalMatch(zeros, zeros, 0.0)
+            return LexicalMatch(zeros, zeros, 0.0, zeros)
         own_tokens = self.lexical.query_tokens(question)
         extra_tokens = self.lexical.query_tokens(" ".join(terms)) if terms else []
         own = self.lexical.scores(own_tokens)[self.lexical_order]
         extra = self.lexical.scores(extra_tokens)[self.lexical_order] if extra_tokens else np.zeros_like(own)
-        return LexicalMatch(own, extra, self.lexical.attainable(own_tokens + extra_tokens))
+        article = np.zeros(len(self.passages), dtype=np.float64)
+        if self.articles is not None and self.article_row is not None:
+            tokens = own_tokens + extra_tokens
+            attainable = self.articles.attainable(tokens)
+            if attainable > 0:
+                article = (self.articles.scores(tokens) / attainable)[self.article_row].astype(np.float64)
+        return LexicalMatch(own, extra, self.lexical.attainable(own_tokens + extra_tokens), article)
 
     def features(self, question: str, terms: list[str], vector: np.ndarray, idx: np.ndarray,
                  lexical: LexicalMatch) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +234,7 @@ class HybridSearcher:
                 overlap[row, 0] = len(grams & question_grams) / len(grams)
                 overlap[row, 1] = len(grams & expanded_grams) / len(grams)
         matrix = np.column_stack([
-            _zscore(dense), _zscore(heading), share, _by_max(chars),
+            _zscore(dense), _zscore(heading), share, lexical.article[idx], _by_max(chars),
             overlap, self._static[idx],
         ])
         assert matrix.shape[1] == len(PASSAGE_FEATURES)

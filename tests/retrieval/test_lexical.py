@@ -50,3 +50,38 @@ def test_the_yardstick_survives_saving_and_loading(index, tmp_path):
     index.save(tmp_path, passages_fingerprint(PASSAGES))
     loaded = LexicalIndex.open(tmp_path, PASSAGES)
     assert loaded.attainable(tokens) == pytest.approx(index.attainable(tokens), rel=1e-6)
+
+
+def test_article_passages_join_an_articles_passages_and_keep_appendices_apart():
+    from corpus.loader import Corpus
+    from retrieval.passages import article_passages, build_passages
+
+    passages = build_passages(Corpus.load())
+    articles = article_passages(passages)
+    by_key = {a.key: a for a in articles}
+    assert len(by_key) == len(articles)
+    assert set(by_key) == {p.article_key or p.key for p in passages}
+    article = by_key["koriyama-kijun:23"]
+    parts = [p for p in passages if p.article_key == "koriyama-kijun:23"]
+    assert len(parts) > 1 and article.body == " ".join(p.body for p in parts)
+    assert article.heading == parts[0].heading
+    appendices = [p for p in passages if p.article_key is None]
+    assert appendices and all(by_key[p.key].body == p.body for p in appendices)
+
+
+def test_the_article_share_is_one_value_per_article():
+    from corpus.loader import Corpus
+    from retrieval.expansion import Expander
+    from retrieval.passages import build_passages
+    from retrieval.search import HybridSearcher
+
+    passages = build_passages(Corpus.load())
+    searcher = HybridSearcher(passages, LexicalIndex.build(passages), None, Expander([]))
+    match = searcher.lexical_match("漏えい等の事案が発生したら保護管理者に報告する", [])
+    shares: dict[str, set[float]] = {}
+    for passage, share in zip(passages, match.article, strict=True):
+        shares.setdefault(passage.article_key or passage.key, set()).add(round(float(share), 9))
+    assert all(len(values) == 1 for values in shares.values())
+    assert 0 < max(match.article) <= 1
+    best = max(shares, key=lambda key: max(shares[key]))
+    assert best == "koriyama-kijun:23"  # 事案の報告及び再発防止措置
