@@ -10,10 +10,9 @@ Usage: python -m evals.fit_ranker [DATA_DIR] [--dry-run] [--covered-abstain RATE
   (minus ``SAFETY``). At 2 % the out-of-fold covered abstention is 1.6 % (the target allows 5 %) and the
   abstention recall 0.95, pessimistic 0.69. On the validation split (nothing is fitted on it), 3.5 %
   abstained on two more uncovered and two more covered questions than 2 % did, with the shorter off-topic
-  list of the time; so 2 % stays. A logistic
-  regression with a threshold at 1-2 % of covered dev questions was tried first; it
-  separated dev perfectly and then abstained on 7-11 % of the covered test questions: the expansion
-  dictionary was grown on dev, so dev makes covered questions look safer than new ones are.
+  list of the time; so 2 % stays. A logistic regression with a threshold at 1-2 % of covered dev questions
+  was tried first; it separated dev perfectly and then abstained on 7-11 % of the covered test questions:
+  the expansion dictionary was grown on dev, so dev makes covered questions look safer than new ones are.
 - Cross-validation: 5 folds x 3 shuffles over dev questions; every number printed is out-of-fold.
   "pessimistic" abstention recall recomputes each uncovered question's off-topic similarity without its
   nearest off-topic line, as if nobody had thought of its topic.
