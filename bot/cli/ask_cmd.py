@@ -45,7 +45,8 @@ def ask(
     if answer.citations:
         typer.echo("\n出典:")
         for citation in answer.citations:
-            typer.echo(f"  [{citation.key}] {citation.label}（{citation.heading or ''}） score={citation.score:.3f}")
+            heading = f"（{citation.heading}）" if citation.heading else ""
+            typer.echo(f"  [{citation.key}] {citation.label}{heading} score={citation.score:.3f}")
 
 
 def _batch(engine, path: Path, k: int) -> None:

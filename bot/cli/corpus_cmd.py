@@ -57,7 +57,7 @@ def list_(
         )
         if articles:
             for unit in reg.articles():
-                typer.echo(f"  {unit.key}\t{label(reg, unit)}（{unit.heading or ''}）")
+                typer.echo(f"  {unit.key}\t{label(reg, unit)}" + (f"（{unit.heading}）" if unit.heading else ""))
 
 
 @app.command()
