@@ -21,6 +21,15 @@ def test_corpus_show_prints_label_and_text():
     assert "再委託" in result.stdout
 
 
+def test_corpus_show_names_a_supplementary_provision_once():
+    result = run("corpus", "show", "mima-kitei:suppl-2")
+    assert result.returncode == 0
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("美馬市職員等の特定個人情報等取扱規程 附則（令和3年4月1日")
+    assert first.count("令和3年4月1日") == 1
+    assert "公表の日から施行する" in result.stdout
+
+
 def test_unknown_key_is_one_line_and_exit_code_2():
     result = run("corpus", "show", "koriyama-kijun:99:9")
     assert result.returncode == 2

@@ -70,6 +70,8 @@ def show(key: str = typer.Argument(..., help="Clause key, e.g. koriyama-kijun:22
     unit = corpus.unit(key)
     reg = corpus.doc(unit.doc)
     heading = unit.heading or (reg.get(f"{unit.doc}:{unit.article}").heading if unit.article else None)
+    if unit.kind == "suppl":
+        heading = None  # a supplementary provision's label already carries it: 附則（令和3年4月1日）
     typer.echo(label(reg, unit) + (f"（{heading}）" if heading else ""))
     typer.echo(f"[{unit.key}]")
     typer.echo(clause_text(reg, unit))
