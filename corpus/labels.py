@@ -32,3 +32,8 @@ def clause_label(reg: Regulation, unit: Unit) -> str:
 
 def label(reg: Regulation, unit: Unit) -> str:
     return f"{reg.title} {clause_label(reg, unit)}"
+
+
+def headed(text: str, heading: str | None) -> str:
+    """A label followed by its heading in brackets, when there is one: 第23条第1項（事案の報告及び再発防止措置）."""
+    return f"{text}（{heading}）" if heading else text

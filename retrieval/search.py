@@ -207,13 +207,13 @@ class HybridSearcher:
         extra_tokens = self.lexical.query_tokens(" ".join(terms)) if terms else []
         own = self.lexical.scores(own_tokens)[self.lexical_order]
         extra = self.lexical.scores(extra_tokens)[self.lexical_order] if extra_tokens else np.zeros_like(own)
+        tokens = own_tokens + extra_tokens
         article = np.zeros(len(self.passages), dtype=np.float64)
         if self.articles is not None and self.article_row is not None:
-            tokens = own_tokens + extra_tokens
             attainable = self.articles.attainable(tokens)
             if attainable > 0:
                 article = (self.articles.scores(tokens) / attainable)[self.article_row].astype(np.float64)
-        return LexicalMatch(own, extra, self.lexical.attainable(own_tokens + extra_tokens), article)
+        return LexicalMatch(own, extra, self.lexical.attainable(tokens), article)
 
     def features(self, question: str, terms: list[str], vector: np.ndarray, idx: np.ndarray,
                  lexical: LexicalMatch) -> tuple[np.ndarray, np.ndarray]:

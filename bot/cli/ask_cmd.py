@@ -13,6 +13,7 @@ from bot.questions import BadQuestion, prepare_question
 from bot.services import load_corpus, open_engine
 from bot.settings import Settings
 from corpus.errors import HogoError
+from corpus.labels import headed
 
 log = logging.getLogger("hogo.ask")
 def ask(
@@ -45,8 +46,7 @@ def ask(
     if answer.citations:
         typer.echo("\n出典:")
         for citation in answer.citations:
-            heading = f"（{citation.heading}）" if citation.heading else ""
-            typer.echo(f"  [{citation.key}] {citation.label}{heading} score={citation.score:.3f}")
+            typer.echo(f"  [{citation.key}] {headed(citation.label, citation.heading)} score={citation.score:.3f}")
 
 
 def _batch(engine, path: Path, k: int) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bot.settings import Settings
-from corpus.labels import label
+from corpus.labels import headed, label
 from corpus.loader import Corpus, parse_file
 from corpus.model import clause_text
 
@@ -57,7 +57,7 @@ def list_(
         )
         if articles:
             for unit in reg.articles():
-                typer.echo(f"  {unit.key}\t{label(reg, unit)}" + (f"（{unit.heading}）" if unit.heading else ""))
+                typer.echo(f"  {unit.key}\t{headed(label(reg, unit), unit.heading)}")
 
 
 @app.command()
@@ -72,7 +72,7 @@ def show(key: str = typer.Argument(..., help="Clause key, e.g. koriyama-kijun:22
     heading = unit.heading or (reg.get(f"{unit.doc}:{unit.article}").heading if unit.article else None)
     if unit.kind == "suppl":
         heading = None  # a supplementary provision's label already carries it: 附則（令和3年4月1日）
-    typer.echo(label(reg, unit) + (f"（{heading}）" if heading else ""))
+    typer.echo(headed(label(reg, unit), heading))
     typer.echo(f"[{unit.key}]")
     typer.echo(clause_text(reg, unit))
 
