@@ -228,3 +228,22 @@ def test_answer_cache_returns_copies_and_stays_bounded(engine):
     finally:
         engine.cache_size = 0
         engine._cache.clear()
+
+
+@pytest.mark.slow
+def test_adapted_vector_ranks_and_bundled_vector_decides_coverage(engine):
+    searcher = engine.searcher
+    question, terms = "USBをなくした", searcher.expander.terms("USBをなくした")
+    vectors = searcher.query_vectors(question, terms, searcher.config)
+    text = searcher.dense_query(question, terms, searcher.config)
+    bundled = np.asarray(engine.dense.embed_query(text))
+    assert float(vectors.coverage @ bundled) > 0.99999
+    assert float(vectors.ranking @ bundled) < 0.95
+    idx = searcher._scope(["koriyama-kijun"])
+    matrix, question_features = searcher.features(question, terms, vectors, idx,
+                                                  searcher.lexical_match(question, terms))
+    dense = searcher.signals.passages[idx] @ vectors.ranking
+    assert np.allclose(matrix[:, 0], (dense - dense.mean()) / (dense.std() + 1e-6))
+    on_topic = float((searcher.signals.passages_as_query[idx] @ vectors.coverage).max())
+    off_topic = float((searcher.signals.off_topic @ vectors.coverage).max())
+    assert question_features[0] == pytest.approx(on_topic - off_topic)
