@@ -32,13 +32,22 @@ import numpy as np
 from corpus.loader import Corpus
 from evals.metrics import article_of, gold_rows
 from evals.runner import load_questions
-from retrieval.e5onnx import BUNDLED_MODEL, QUERY_ADAPTER, ModelFile, OnnxE5, QueryAdapter, Tokenizer, dequantize
+from retrieval.e5onnx import (
+    BUNDLED_MODEL,
+    LORA_TARGETS,
+    QUERY_ADAPTER,
+    ModelFile,
+    OnnxE5,
+    QueryAdapter,
+    Tokenizer,
+    dequantize,
+)
 from retrieval.search import HybridSearcher
 
 RANK = 8
 ALPHA = 16.0  # LoRA scale = ALPHA / RANK
 FIRST_LAYER = 8  # layers 8-11 of 12 are adapted; the lower eight are shared with the bundled model's pass
-TARGETS = ("q", "v", "fi", "fo")
+TARGETS = LORA_TARGETS  # query, value, and both feed-forward maps
 EPOCHS = 6
 LEARNING_RATE = 1e-3
 BATCH = 16

@@ -34,6 +34,7 @@ from scipy.optimize import minimize
 from corpus.loader import Corpus
 from evals.metrics import article_of, gold_rows
 from evals.runner import load_questions
+from retrieval.e5onnx import QueryAdapter
 from retrieval.embeddings import embedder_id
 from retrieval.engine import AskEngine
 from retrieval.ranker import COVERAGE_WEIGHTS, DEFAULT_PATH, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
@@ -214,6 +215,8 @@ def main() -> None:
     print(f"dev: {len(data)} questions ({covered} covered, {len(data) - covered} not covered)")
     meta = {"fitted_on": "dev split", "embedder": embedder_id(engine.dense.embedder), "questions": len(data),
             "dense_terms": engine.searcher.config.dense_terms}
+    if ranking is not None:
+        meta["query_adapter"] = QueryAdapter.load().digest  # the adapter the dense weights were fitted with
     ranker, report = fit(data, args.covered_abstain, meta)
     print("cross-validated on dev (5 folds x 3 shuffles, out-of-fold):")
     for name, value in report.items():

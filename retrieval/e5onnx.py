@@ -52,6 +52,9 @@ class QueryAdapter:
             up = {k[:-3]: data[k].astype(np.float32) for k in data.files if k.endswith(".up")}
         if set(down) != set(up) or not down:
             raise ValueError(f"{path}: not a query adapter (down/up matrices missing)")
+        unknown = sorted(k for k in down if k.split(".")[-1] not in LORA_TARGETS)
+        if unknown:
+            raise ValueError(f"{path}: adapter changes maps the graph cannot adapt: {', '.join(unknown)}")
         return cls(first, down, up, hashlib.sha256(raw).hexdigest()[:12])
 
     def save(self, path: Path) -> None:

@@ -117,3 +117,6 @@ def test_a_file_that_is_not_an_adapter_is_refused(tmp_path):
     np.savez(path, first=np.array(8))
     with pytest.raises(ValueError, match="not a query adapter"):
         QueryAdapter.load(path)
+    np.savez(path, first=np.array(8), **{"l8.ao.down": np.zeros((8, 384)), "l8.ao.up": np.zeros((384, 8))})
+    with pytest.raises(ValueError, match=r"cannot adapt: l8\.ao"):
+        QueryAdapter.load(path)
