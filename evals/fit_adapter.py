@@ -72,11 +72,7 @@ def examples(searcher: HybridSearcher, split: str = "dev") -> list[Example]:
         raise SystemExit("fit_adapter never reads the test split")
     out = []
     for q in load_questions(split=split):
-        question = q.q
-        kana = searcher.kana.resolve(question)
-        if kana:
-            question = f"{question} {' '.join(kana)}"
-        terms = searcher.expander.terms(question)
+        question, _, terms = searcher.prepare(q.q)
         rows = searcher._scope(q.scope)
         gold, gold_paragraph = gold_rows(q.gold, [searcher.passages[i].key for i in rows])
         out.append(Example(q.id, searcher.dense_query(question, terms, searcher.config), rows, np.array(gold),

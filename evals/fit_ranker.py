@@ -78,11 +78,7 @@ def samples(searcher: HybridSearcher, split: str = "dev", config: SearchConfig |
     cfg = config or searcher.config
     out = []
     for q in load_questions(split=split):
-        question = q.q
-        kana = searcher.kana.resolve(question)
-        if kana:
-            question = f"{question} {' '.join(kana)}"
-        terms = searcher.expander.terms(question)
+        question, _, terms = searcher.prepare(q.q)
         idx = searcher._scope(q.scope)
         vectors = searcher.query_vectors(question, terms, cfg)
         if ranking is not None and q.id in ranking:

@@ -165,10 +165,7 @@ class HybridSearcher:
                config: SearchConfig | None = None) -> SearchResult:
         cfg = config or self.config
         started = time.perf_counter()
-        kana_words = self.kana.resolve(question)
-        if kana_words:
-            question = f"{question} {' '.join(kana_words)}"
-        terms = self.expander.terms(question)
+        question, kana_words, terms = self.prepare(question)
         idx = self._scope(scope)
         if not len(idx):
             return SearchResult([], 0.0, {"retrieve": 0.0}, terms, abstain=True)
@@ -187,6 +184,14 @@ class HybridSearcher:
             abstain = False
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, kana_words + terms, abstain)
+
+    def prepare(self, question: str) -> tuple[str, list[str], list[str]]:
+        """The question as searched (with the corpus words its kana stands for appended), those words, and
+        its expansion words."""
+        kana_words = self.kana.resolve(question)
+        if kana_words:
+            question = f"{question} {' '.join(kana_words)}"
+        return question, kana_words, self.expander.terms(question)
 
     def _named(self, question: str, idx: np.ndarray) -> list[Passage]:
         """Passages in scope that the question names (「第23条」「様式第3号」): the named clauses in document
