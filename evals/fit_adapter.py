@@ -9,8 +9,8 @@ question's vector points at the passages of its gold articles among the passages
 cosines at temperature ``TAU``). Passages keep the bundled model's vectors, so no index is rebuilt.
 
 The encoder is mirrored in torch from the same 4-bit weights (``TorchE5``; its vectors agree with the ONNX
-graph's to a cosine of 0.999), and only the adapter's matrices are trained. Training on 230 questions takes
-about half a minute on two cores.
+graph's to a cosine of 0.999), and only the adapter's matrices are trained. Training on 357 covered dev
+questions takes about a minute on two cores.
 
 The ranker is fitted on dev too, so it must not see dev questions through an adapter that was fitted on
 them (their dense similarity would look perfect): ``out_of_fold`` gives each dev question its vector from
