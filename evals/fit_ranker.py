@@ -7,11 +7,14 @@ Usage: python -m evals.fit_ranker [DATA_DIR] [--dry-run] [--covered-abstain RATE
   softmax probability of the passages whose article is gold (a listwise objective), with an L2 penalty.
 - Abstention: the coverage score of ``retrieval.ranker`` (dense margin + a small fixed weight on lexical
   evidence). Only its threshold is set here: at the ``COVERED_ABSTAIN`` quantile of covered dev scores
-  (minus ``SAFETY``). At 2 % the out-of-fold covered abstention is 1.6 % (the target allows 5 %) and the
-  abstention recall 0.95, pessimistic 0.69. On the validation split (nothing is fitted on it), 3.5 %
-  abstained on two more uncovered and two more covered questions than 2 % did, with the shorter off-topic
-  list of the time; so 2 % stays. A logistic regression with a threshold at 1-2 % of covered dev questions
-  was tried first; it separated dev perfectly and then abstained on 7-11 % of the covered test questions:
+  (minus ``SAFETY``). It sat at 2 % while dev held only questions whose vocabulary the expansion
+  dictionary had been grown on: their coverage scores are higher than new questions', so a low quantile
+  was the margin. With the 300 later dev questions (written without that vocabulary in mind) the 2 %
+  quantile fell from 0.0077 (271 questions) to 0.0036 (571) and answered uncovered questions it had
+  abstained on; 3 % puts it at 0.0071, with out-of-fold covered abstention 2.5 % (the target allows 5 %)
+  and abstention recall 0.89 (pessimistic 0.67). A logistic regression with a threshold at 1-2 % of
+  covered dev questions was tried first; it separated dev perfectly and then abstained on 7-11 % of the
+  covered test questions:
   the expansion dictionary was grown on dev, so dev makes covered questions look safer than new ones are.
 - The query adapter (``evals.fit_adapter``) was fitted on dev as well: each dev question's dense features
   come from an adapter fitted without its fold, so the ranker weighs them as it would a new question's.
@@ -45,7 +48,7 @@ from retrieval.search import HybridSearcher, QueryVectors, SearchConfig
 # play for phrasings the dictionary has not seen (chosen by cross-validation, see evals.tune).
 RANK_L2 = 30.0
 PARAGRAPH_WEIGHT = 0.5  # the objective also asks for the gold paragraph within the gold article, at this weight
-COVERED_ABSTAIN = 0.02  # share of covered dev questions allowed under the abstention threshold
+COVERED_ABSTAIN = 0.03  # share of covered dev questions allowed under the abstention threshold
 SAFETY = 0.002  # cosine units left between the threshold and the lowest covered dev question
 FOLDS = 5
 SHUFFLES = (0, 1, 2)
