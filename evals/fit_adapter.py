@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.loader import Corpus
+from evals.fit_ranker import PARAGRAPH_WEIGHT, untrained
 from evals.metrics import article_of, gold_rows
 from evals.runner import load_questions
 from retrieval.e5onnx import (
@@ -42,17 +43,16 @@ from retrieval.e5onnx import (
     Tokenizer,
     dequantize,
 )
+from retrieval.engine import AskEngine
 from retrieval.search import HybridSearcher
 
 RANK = 8
 ALPHA = 16.0  # LoRA scale = ALPHA / RANK
 FIRST_LAYER = 8  # layers 8-11 of 12 are adapted; the lower eight are shared with the bundled model's pass
-TARGETS = LORA_TARGETS  # query, value, and both feed-forward maps
 EPOCHS = 6
 LEARNING_RATE = 1e-3
 BATCH = 16
 TAU = 0.02
-PARAGRAPH_WEIGHT = 0.5  # as in evals.fit_ranker
 SEED = 0
 FOLDS = 5
 
@@ -88,7 +88,7 @@ def _torch():
 
 class TorchE5:
     """multilingual-e5-small from the bundled 4-bit file, in torch, with trainable LoRA matrices on
-    ``TARGETS`` of the layers from ``first`` on (queries only)."""
+    ``LORA_TARGETS`` of the layers from ``first`` on (queries only)."""
 
     def __init__(self, first: int = FIRST_LAYER, rank: int = RANK, alpha: float = ALPHA, path: Path | None = None,
                  seed: int = SEED) -> None:
@@ -119,7 +119,7 @@ class TorchE5:
         self.down: dict[str, object] = {}
         self.up: dict[str, object] = {}
         for n in range(first, m.layers):
-            for t in TARGETS:
+            for t in LORA_TARGETS:
                 rows, cols = shapes[t]
                 down = torch.randn(rank, cols, generator=generator) / math.sqrt(cols)
                 self.down[f"l{n}.{t}"] = down.requires_grad_()
@@ -232,9 +232,6 @@ def dense_ranks(data: list[Example], vectors: dict[str, np.ndarray], passages: n
 
 
 def main() -> None:
-    from evals.fit_ranker import untrained
-    from retrieval.engine import AskEngine
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=".hogo")
     parser.add_argument("--dry-run", action="store_true", help="report cross-validation, do not write the file")

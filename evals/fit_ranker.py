@@ -37,7 +37,6 @@ from scipy.optimize import minimize
 from corpus.loader import Corpus
 from evals.metrics import article_of, gold_rows
 from evals.runner import load_questions
-from retrieval.e5onnx import QueryAdapter
 from retrieval.embeddings import embedder_id
 from retrieval.engine import AskEngine
 from retrieval.ranker import COVERAGE_WEIGHTS, DEFAULT_PATH, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
@@ -199,13 +198,12 @@ def main() -> None:
     parser.add_argument("--covered-abstain", type=float, default=COVERED_ABSTAIN,
                         help="quantile of covered dev scores the threshold sits under (0: below all of them)")
     args = parser.parse_args()
-    from evals.fit_adapter import PARAGRAPH_WEIGHT as ADAPTER_PARAGRAPH_WEIGHT
-    from evals.fit_adapter import examples, out_of_fold
+    from evals.fit_adapter import examples, out_of_fold  # it imports this module's objective settings
 
-    assert ADAPTER_PARAGRAPH_WEIGHT == PARAGRAPH_WEIGHT
     engine = AskEngine.open(Corpus.load(), Path(args.data_dir), ranker=untrained())
     ranking = None
-    if getattr(engine.dense.embedder, "adapted", False):
+    adapter = getattr(engine.dense.embedder, "adapter_digest", None)
+    if adapter is not None:
         print("query adapter: fitting one per fold, so each dev question is ranked by an adapter that never saw it")
         passages = engine.searcher.signals.passages  # type: ignore[union-attr]
         ranking = out_of_fold(examples(engine.searcher), passages)
@@ -214,8 +212,8 @@ def main() -> None:
     print(f"dev: {len(data)} questions ({covered} covered, {len(data) - covered} not covered)")
     meta = {"fitted_on": "dev split", "embedder": embedder_id(engine.dense.embedder), "questions": len(data),
             "dense_terms": engine.searcher.config.dense_terms}
-    if ranking is not None:
-        meta["query_adapter"] = QueryAdapter.load().digest  # the adapter the dense weights were fitted with
+    if adapter is not None:
+        meta["query_adapter"] = adapter  # the adapter the dense weights were fitted with
     ranker, report = fit(data, args.covered_abstain, meta)
     print("cross-validated on dev (5 folds x 3 shuffles, out-of-fold):")
     for name, value in report.items():

