@@ -24,14 +24,15 @@ class Question:
     gold: list[str]
     split: str
     style: str
+    source: str = ""  # the file it came from: one batch, one writer
 
 
 def load_questions(path: Path = DATASETS, split: str = "test") -> list[Question]:
     """Questions of one split from a JSONL file, or from every JSONL file of a folder."""
     rows = []
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
-    lines = [line for file in files for line in file.read_text(encoding="utf-8").splitlines()]
-    for line in lines:
+    lines = [(file.stem, line) for file in files for line in file.read_text(encoding="utf-8").splitlines()]
+    for source, line in lines:
         if not line.strip():
             continue
         data = json.loads(line)
@@ -39,7 +40,7 @@ def load_questions(path: Path = DATASETS, split: str = "test") -> list[Question]
             continue
         scope = data.get("scope")
         rows.append(Question(str(data["id"]), data["q"], [scope] if isinstance(scope, str) else scope,
-                             list(data.get("gold") or []), data.get("split", ""), data.get("style", "")))
+                             list(data.get("gold") or []), data.get("split", ""), data.get("style", ""), source))
     return rows
 
 

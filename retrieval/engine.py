@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from retrieval.dense import DenseIndex
 
 OFF_TOPIC = Path(__file__).parent / "data" / "off_topic.txt"
+EXAMPLES = Path(__file__).parent / "data" / "examples.tsv"
 log = logging.getLogger(__name__)
 
 
@@ -37,20 +38,48 @@ def load_off_topic(path: Path = OFF_TOPIC) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def dense_signals(passages: list[Passage], vectors: np.ndarray, embedder: Embeddings,
-                  directory: Path) -> DenseSignals:
+def load_examples(path: Path = EXAMPLES) -> list[tuple[str, list[str]]]:
+    """Example questions the rules answer, each with the clause keys that answer it: one per line,
+    ``question<TAB>key key …``. Lines without keys are skipped with a warning."""
+    if not path.exists():
+        return []
+    examples = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        question, _, keys = line.partition("\t")
+        if not question.strip() or not keys.split():
+            log.warning("%s:%d: expected a question, a tab and clause keys; line skipped", path.name, number)
+            continue
+        examples.append((question.strip(), keys.split()))
+    return examples
+
+
+def dense_signals(passages: list[Passage], vectors: np.ndarray, embedder: Embeddings, directory: Path,
+                  examples: list[tuple[str, list[str]]] | None = None) -> DenseSignals:
     """The passage vectors plus the side tables, embedded once and cached under ``directory``."""
     as_query = cached_vectors(directory, "passages", embedder, [p.index_text for p in passages], as_query=True)
     heads = [heading_text(p) for p in passages]
     unique_heads = sorted(set(heads))
     head_vectors = dict(zip(unique_heads, cached_vectors(directory, "headings", embedder, unique_heads), strict=True))
     off_topic = cached_vectors(directory, "off-topic", embedder, load_off_topic(), as_query=True)
+    examples = load_examples() if examples is None else examples
+    example_vectors, example_docs = example_table(embedder, directory, examples)
     return DenseSignals(
         passages=vectors,
         passages_as_query=as_query,
         headings=np.stack([head_vectors[h] for h in heads]),
         off_topic=off_topic,
+        examples=example_vectors,
+        example_docs=example_docs,
     )
+
+
+def example_table(embedder: Embeddings, directory: Path,
+                  examples: list[tuple[str, list[str]]]) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """Example questions embedded as queries (cached under ``directory``), and the documents answering each."""
+    vectors = cached_vectors(directory, "examples", embedder, [q for q, _ in examples], as_query=True)
+    return vectors, [frozenset(key.split(":")[0] for key in keys) for _, keys in examples]
 
 
 def check_adapter(ranker: Ranker, embedder: Embeddings) -> bool:

@@ -3,8 +3,9 @@
 For each question hogo computes a few features for every passage in scope (dense similarity to the passage
 and to its article heading; BM25 of the question's own words and of its expansion words; overlap with the
 heading; how generic the passage is; its shape) and ranks passages by their weighted sum, with weights
-fitted on the dev split only (``retrieval/ranker.py``, ``evals/fit_ranker.py``). A logistic model over
-question-level features decides whether the rules cover the question at all.
+fitted on the dev split only (``retrieval/ranker.py``, ``evals/fit_ranker.py``). A coverage score over
+question-level features decides whether the rules cover the question at all: how much nearer the question
+is to the clauses in scope (and to example questions they answer) than to topics the rules leave out.
 
 Without a ranker (the BM25-only baseline, or a searcher built without dense signals) the older weighted sum
 of per-question normalised lexical and dense scores is used.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +31,9 @@ from retrieval.tokenizer import normalize
 if TYPE_CHECKING:
     from retrieval.dense import DenseIndex
 
+# Example questions each document in scope needs before they count for coverage: the threshold that goes
+# with them was calibrated against a few hundred per document (``retrieval.ranker``).
+MIN_EXAMPLES = 100
 _GRAM_RUN = re.compile(r"[一-龥々ァ-ヺーa-z0-9]+")  # kanji, katakana and latin runs; hiragana is mostly grammar
 
 
@@ -59,7 +63,7 @@ class Hit:
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    relevance: float  # coverage score (abstain below ``Ranker.abstain_below``)
+    relevance: float  # coverage score (abstain below ``Ranker.threshold``)
     timings_ms: dict[str, float] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
     abstain: bool = False
@@ -95,6 +99,10 @@ class DenseSignals:
     passages_as_query: np.ndarray  # passages embedded the way questions are (for abstention)
     headings: np.ndarray  # each passage's article heading
     off_topic: np.ndarray  # off-topic descriptions embedded as queries
+    # Example questions the rules answer (``retrieval/data/examples.tsv``), embedded the way questions are,
+    # and the documents whose clauses answer each.
+    examples: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    example_docs: list[frozenset[str]] = field(default_factory=list)
 
 
 def heading_text(passage: Passage) -> str:
@@ -143,6 +151,7 @@ class HybridSearcher:
         self.ranker = ranker if signals is not None and dense is not None else None
         self.kana = kana or KanaResolver.build([p.index_text for p in passages])
         self._scopes: dict[tuple[str, ...], np.ndarray] = {}
+        self._example_rows: dict[frozenset[str], np.ndarray | None] = {}
         self._heading_grams = [char_bigrams(heading_text(p)) for p in passages]
         self.char_index = CharBigramIndex([p.index_text for p in passages])
         self._static = self._static_features() if signals is not None else None
@@ -170,8 +179,7 @@ class HybridSearcher:
         if not len(idx):
             return SearchResult([], 0.0, {"retrieve": 0.0}, terms, abstain=True)
         if self.ranker is not None:
-            hits, relevance = self._ranked(question, terms, idx, k, cfg)
-            abstain = relevance < self.ranker.abstain_below
+            hits, relevance, abstain = self._ranked(question, terms, idx, k, cfg)
         else:  # no abstention model: never abstains
             hits, relevance = self._fused(question, terms, idx, k, cfg, scope)
             abstain = False
@@ -230,9 +238,30 @@ class HybridSearcher:
                 article = (self.articles.scores(tokens) / attainable)[self.article_row].astype(np.float64)
         return LexicalMatch(own, extra, self.lexical.attainable(tokens), article)
 
+    def use_examples(self, vectors: np.ndarray, docs: list[frozenset[str]]) -> None:
+        """Replace the example questions (``evals.fit_ranker`` uses the dev questions it is fitting on)."""
+        assert self.signals is not None
+        self.signals = replace(self.signals, examples=vectors, example_docs=docs)
+        self._example_rows = {}
+
+    def example_rows(self, idx: np.ndarray) -> np.ndarray | None:
+        """Rows of the example questions that speak for the passages ``idx``: those answered by a document in
+        scope. None unless every document in scope has ``MIN_EXAMPLES`` of them: a city whose rules have
+        few examples yet is judged by its clauses alone, against the threshold calibrated that way."""
+        if self.signals is None:
+            return None
+        docs = frozenset(self.passages[i].doc for i in idx)
+        if docs not in self._example_rows:
+            answered = self.signals.example_docs
+            enough = all(sum(doc in d for d in answered) >= MIN_EXAMPLES for doc in docs)
+            rows = np.array([r for r, d in enumerate(answered) if d & docs], dtype=np.int64)
+            self._example_rows[docs] = rows if docs and enough else None
+        return self._example_rows[docs]
+
     def features(self, question: str, terms: list[str], vectors: QueryVectors, idx: np.ndarray,
-                 lexical: LexicalMatch) -> tuple[np.ndarray, np.ndarray]:
-        """(passages in scope x PASSAGE_FEATURES, QUESTION_FEATURES) for one question."""
+                 lexical: LexicalMatch, examples: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(passages in scope x PASSAGE_FEATURES, QUESTION_FEATURES) for one question. ``examples``: rows of
+        the example questions that count as on-topic beside the clauses (``example_rows``)."""
         assert self.signals is not None and self._static is not None
         sig = self.signals
         dense = sig.passages[idx] @ vectors.ranking
@@ -254,6 +283,8 @@ class HybridSearcher:
         ])
         assert matrix.shape[1] == len(PASSAGE_FEATURES)
         on_topic = float((sig.passages_as_query[idx] @ vectors.coverage).max())
+        if examples is not None and len(examples):
+            on_topic = max(on_topic, float((sig.examples[examples] @ vectors.coverage).max()))
         off_topic = float((sig.off_topic @ vectors.coverage).max()) if len(sig.off_topic) else 0.0
         evidence = min(float((own_in + extra_in).max()), LEXICAL_EVIDENCE_CAP)
         question_features = np.array([on_topic - off_topic, evidence])
@@ -281,18 +312,21 @@ class HybridSearcher:
         return QueryVectors(np.asarray(ranking, dtype=np.float32), np.asarray(coverage, dtype=np.float32))
 
     def _ranked(self, question: str, terms: list[str], idx: np.ndarray, k: int,
-                cfg: SearchConfig) -> tuple[list[Hit], float]:
+                cfg: SearchConfig) -> tuple[list[Hit], float, bool]:
+        """The top passages, the coverage score and whether it falls below the abstention threshold."""
         assert self.ranker is not None
         lexical = self.lexical_match(question, terms)
         vectors = self.query_vectors(question, terms, cfg)
-        matrix, question_features = self.features(question, terms, vectors, idx, lexical)
+        examples = self.example_rows(idx) if self.ranker.abstain_below_examples is not None else None
+        matrix, question_features = self.features(question, terms, vectors, idx, lexical, examples)
         scores = self.ranker.score(matrix)
         relative = np.exp(scores - scores.max())
         dense = self.signals.passages[idx] @ vectors.ranking  # type: ignore[union-attr]
         order = np.argsort(-scores, kind="stable")[: max(k, 1) * 4]
         bm25 = lexical.own + lexical.extra
         hits = [Hit(self.passages[idx[j]], float(relative[j]), float(bm25[idx[j]]), float(dense[j])) for j in order]
-        return hits, self.ranker.coverage(question_features)
+        relevance = self.ranker.coverage(question_features)
+        return hits, relevance, relevance < self.ranker.threshold(examples is not None)
 
     # -- weighted-sum fusion (baseline) --------------------------------------------------------------
 

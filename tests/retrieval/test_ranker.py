@@ -262,3 +262,116 @@ def test_a_ranker_fitted_with_another_adapter_is_reported(engine, caplog):
     with caplog.at_level("WARNING", logger="retrieval.engine"):
         assert not check_adapter(stale, embedder)
     assert "refit" in caplog.text and embedder.adapter_digest in caplog.text
+
+
+def test_example_lines_are_read_and_malformed_ones_skipped(tmp_path, caplog):
+    from retrieval.engine import load_examples
+
+    path = tmp_path / "examples.tsv"
+    path.write_text("# comment\nUSBをなくした\tkoriyama-kijun:23:1 koriyama-kijun:23\n"
+                    "鍵がない\n\n委託先はどこまで\t mima-kitei:11 \n", encoding="utf-8")
+    assert load_examples(path) == [("USBをなくした", ["koriyama-kijun:23:1", "koriyama-kijun:23"]),
+                                   ("委託先はどこまで", ["mima-kitei:11"])]
+    assert "examples.tsv:3" in caplog.text
+    assert load_examples(tmp_path / "missing.tsv") == []
+
+
+def test_written_examples_are_the_covered_questions_and_read_back(tmp_path):
+    from evals.fit_ranker import write_examples
+    from evals.runner import Question
+    from retrieval.engine import load_examples
+
+    questions = [Question("1", "USB 落とした\tどうしよ", None, ["koriyama-kijun:23:1"], "dev", "colloquial"),
+                 Question("2", "有給休暇は？", None, [], "dev", "uncovered")]
+    path = tmp_path / "examples.tsv"
+    write_examples(questions, path)
+    assert load_examples(path) == [("USB 落とした どうしよ", ["koriyama-kijun:23:1"])]
+
+
+def test_the_shipped_examples_are_the_covered_dev_questions():
+    from evals.fit_ranker import example_text
+    from evals.runner import load_questions
+    from retrieval.engine import load_examples
+
+    covered = [(example_text(q), q.gold) for q in load_questions(split="dev") if q.gold]
+    assert load_examples() == covered  # refit (python -m evals.fit_ranker) after changing a dev dataset
+    unseen = {example_text(q) for split in ("val", "test") for q in load_questions(split=split)}
+    assert len(unseen) > 250 and not unseen & {q for q, _ in covered}
+
+
+def unit_vectors(count: int, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(count, 384)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.slow
+def test_examples_count_only_where_every_document_in_scope_has_enough(engine):
+    import copy
+
+    from retrieval.search import MIN_EXAMPLES
+
+    searcher = copy.copy(engine.searcher)
+    docs = [frozenset({"koriyama-kijun"})] * MIN_EXAMPLES + [frozenset({"mima-kitei"})] * 3
+    searcher.use_examples(unit_vectors(len(docs)), docs)
+    koriyama = searcher.example_rows(searcher._scope(["koriyama-kijun"]))
+    assert koriyama is not None and koriyama.tolist() == list(range(MIN_EXAMPLES))
+    assert searcher.example_rows(searcher._scope(["mima-kitei"])) is None
+    assert searcher.example_rows(searcher._scope(None)) is None  # mima-kitei is in scope with too few
+    assert engine.searcher.signals.example_docs != docs  # the engine's own examples are untouched
+
+
+@pytest.mark.slow
+def test_a_question_near_an_example_is_judged_with_the_examples_threshold(engine):
+    import copy
+    from dataclasses import replace
+
+    searcher = copy.copy(engine.searcher)
+    question = "来週の職員ソフトボール大会の集合場所はどこですか？"
+    prepared, _, terms = searcher.prepare(question)
+    vectors = searcher.query_vectors(prepared, terms, searcher.config)
+    examples = np.vstack([unit_vectors(150), vectors.coverage])  # the question itself is the last example
+    searcher.use_examples(examples, [frozenset({"koriyama-kijun"})] * 151)
+    idx = searcher._scope(["koriyama-kijun"])
+    lexical = searcher.lexical_match(prepared, terms)
+    _, plain = searcher.features(prepared, terms, vectors, idx, lexical)
+    _, lifted = searcher.features(prepared, terms, vectors, idx, lexical, searcher.example_rows(idx))
+    off_topic = float((searcher.signals.off_topic @ vectors.coverage).max())
+    assert lifted[0] == pytest.approx(1.0 - off_topic, abs=1e-4) and lifted[0] > plain[0]
+    # Each threshold applies where it was calibrated: the examples' where the scope has enough of them.
+    searcher.ranker = replace(engine.searcher.ranker, abstain_below=-1e9, abstain_below_examples=1e9)
+    assert searcher.search(question, ["koriyama-kijun"]).abstain
+    assert not searcher.search(question, ["mima-kitei"]).abstain
+    searcher.ranker = replace(engine.searcher.ranker, abstain_below=1e9, abstain_below_examples=None)
+    assert searcher.search(question, ["koriyama-kijun"]).abstain  # no examples threshold: clauses only
+
+
+@pytest.mark.slow
+def test_fitting_counts_only_examples_from_other_batches(engine, monkeypatch):
+    import copy
+
+    import retrieval.search
+    from evals.fit_ranker import samples
+    from evals.runner import Question
+
+    monkeypatch.setattr(retrieval.search, "MIN_EXAMPLES", 1)
+    gold = ["koriyama-kijun:23:1"]
+    questions = [Question("a", "USBメモリを紛失した", ["koriyama-kijun"], gold, "dev", "", "batch-1"),
+                 Question("b", "USBメモリを紛失した", ["koriyama-kijun"], gold, "dev", "", "batch-2"),
+                 Question("c", "委託先に渡す書類", ["koriyama-kijun"], gold, "dev", "", "batch-1"),
+                 Question("d", "有給休暇の申請", ["koriyama-kijun"], [], "dev", "", "batch-2")]
+    searcher = copy.copy(engine.searcher)
+    by_id = {s.id: s for s in samples(searcher, questions=questions)}
+    idx = searcher._scope(["koriyama-kijun"])
+
+    def lift(question: str, example: str) -> float:
+        prepared, _, terms = searcher.prepare(question)
+        coverage = searcher.query_vectors(prepared, terms, searcher.config).coverage
+        on_topic = float((searcher.signals.passages_as_query[idx] @ coverage).max())
+        return max(0.0, float(np.asarray(engine.dense.embed_query(example)) @ coverage) - on_topic)
+
+    assert by_id["a"].example_lift == pytest.approx(lift("USBメモリを紛失した", "USBメモリを紛失した"), abs=1e-4)
+    assert by_id["a"].example_lift > 0  # its twin from another batch counts
+    # c never meets itself (same batch), only b from the other batch
+    assert by_id["c"].example_lift == pytest.approx(lift("委託先に渡す書類", "USBメモリを紛失した"), abs=1e-4)
+    assert by_id["d"].example_lift == pytest.approx(
+        max(lift("有給休暇の申請", "USBメモリを紛失した"), lift("有給休暇の申請", "委託先に渡す書類")), abs=1e-4)
