@@ -160,8 +160,10 @@ def coverage_scores(samples_: list[Sample], pessimistic: bool = False, examples:
     """Coverage scores of ``retrieval.ranker``, from the clauses alone or with the example questions too
     (where a sample has too few in scope, its score is the clauses-only one)."""
     weights = np.array(COVERAGE_WEIGHTS)
-    return np.array([(s.question_pessimistic if pessimistic else s.question) @ weights
-                     + (s.example_lift or 0.0 if examples else 0.0) for s in samples_])
+    scores = [(s.question_pessimistic if pessimistic else s.question) @ weights for s in samples_]
+    if examples:
+        scores = [score + (s.example_lift or 0.0) for score, s in zip(scores, samples_, strict=True)]
+    return np.array(scores)
 
 
 def abstention_threshold(train: list[Sample], covered_abstain: float = COVERED_ABSTAIN,
