@@ -110,13 +110,11 @@ def samples(searcher: HybridSearcher, split: str = "dev", config: SearchConfig |
         vectors = searcher.query_vectors(question, terms, cfg)
         if ranking is not None and q.id in ranking:
             vectors = QueryVectors(ranking[q.id], vectors.coverage)
-        lexical = searcher.lexical_match(question, terms)
-        matrix, qf = searcher.features(question, terms, vectors, idx, lexical)
+        matrix, qf = searcher.features(question, terms, vectors, idx, searcher.lexical_match(question, terms))
         rows, lift = searcher.example_rows(idx), None
         if rows is not None:
-            _, with_examples = searcher.features(question, terms, vectors, idx, lexical,
-                                                 rows[sources[rows] != q.source])
-            lift = float(with_examples[0] - qf[0])
+            others = rows[sources[rows] != q.source]
+            lift = searcher.on_topic(vectors.coverage, idx, others) - searcher.on_topic(vectors.coverage, idx)
         off = np.sort(searcher.signals.off_topic @ vectors.coverage)[::-1]  # type: ignore[union-attr]
         pessimistic = qf.copy()
         if len(off) > 1:

@@ -258,6 +258,15 @@ class HybridSearcher:
             self._example_rows[docs] = rows if docs and enough else None
         return self._example_rows[docs]
 
+    def on_topic(self, coverage: np.ndarray, idx: np.ndarray, examples: np.ndarray | None = None) -> float:
+        """The question's best similarity to what the rules cover: the passages ``idx``, embedded the way
+        questions are, and the example questions of rows ``examples``."""
+        assert self.signals is not None
+        best = float((self.signals.passages_as_query[idx] @ coverage).max())
+        if examples is not None and len(examples):
+            best = max(best, float((self.signals.examples[examples] @ coverage).max()))
+        return best
+
     def features(self, question: str, terms: list[str], vectors: QueryVectors, idx: np.ndarray,
                  lexical: LexicalMatch, examples: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(passages in scope x PASSAGE_FEATURES, QUESTION_FEATURES) for one question. ``examples``: rows of
@@ -282,9 +291,7 @@ class HybridSearcher:
             overlap, self._static[idx],
         ])
         assert matrix.shape[1] == len(PASSAGE_FEATURES)
-        on_topic = float((sig.passages_as_query[idx] @ vectors.coverage).max())
-        if examples is not None and len(examples):
-            on_topic = max(on_topic, float((sig.examples[examples] @ vectors.coverage).max()))
+        on_topic = self.on_topic(vectors.coverage, idx, examples)
         off_topic = float((sig.off_topic @ vectors.coverage).max()) if len(sig.off_topic) else 0.0
         evidence = min(float((own_in + extra_in).max()), LEXICAL_EVIDENCE_CAP)
         question_features = np.array([on_topic - off_topic, evidence])
