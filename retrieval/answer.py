@@ -34,6 +34,9 @@ class Citation:
     text: str
     score: float
     municipality: str = ""
+    # Cross-references inside the clause text, resolved: {"key": clause key or None (another instrument),
+    # "label": human label, "text": the span as written in ``text``}.
+    references: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -46,14 +49,19 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     quotes: list[tuple[str, str]] = field(default_factory=list)  # (key, quoted span)
     id: Any = None
+    composer: str = "extractive"  # "extractive" or "llm"; the JSON says which wrote the answer text
+    composer_note: str | None = None  # why a generative answer fell back to the extractive one
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id} if self.id is not None else {}
         data.update(
             question=self.question, scope=self.scope, answer=self.answer, abstained=self.abstained,
             citations=[{k: v for k, v in asdict(c).items() if k != "municipality"} for c in self.citations],
+            composer=self.composer,
             timings_ms=self.timings_ms,
         )
+        if self.composer_note:
+            data["composer_note"] = self.composer_note
         return data
 
 
