@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.dialogue.engine import FlowService
 from bot.dialogue.spec import FlowLibrary
+from bot.llm import open_composer
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,16 +43,20 @@ class ProgressBar:
             self.bar.close()
 
 
-def open_engine(settings: Settings, show_progress: bool = True, verify: bool = False) -> AskEngine:
+def open_engine(settings: Settings, show_progress: bool = True, verify: bool = False,
+                generative: bool = True) -> AskEngine:
     """Open the indexes; on an empty data dir this builds them first (with a progress bar on stderr).
-    ``verify`` compares the passages with the vector store even when nothing seems to have changed."""
+    ``verify`` compares the passages with the vector store even when nothing seems to have changed.
+    With HOGO_LLM set (and ``generative``), answers are written by that chat model, citations verified."""
     from retrieval.engine import AskEngine  # heavy (Chroma, Sudachi): only the commands that search pay for it
 
+    composer = open_composer(settings) if generative else None  # a bad HOGO_LLM fails before indexing
     bar = ProgressBar("indexing clauses", show_progress)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = AskEngine.open(load_corpus(settings), settings.data_dir, settings.embedder, settings.chroma_url,
                             progress=bar, encoder_threads=settings.encoder_threads, verify=verify)
     bar.close()
+    engine.composer = composer
     return engine
 
 

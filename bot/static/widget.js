@@ -519,6 +519,7 @@
       }
       addMessage({
         role: "bot", question: data.question, text: data.answer, abstained: !!data.abstained, rating: null,
+        composer: data.composer, composerNote: data.composer_note,
         citations: (data.citations || []).map(function (c) {
           return { key: c.key, label: c.label, heading: c.heading, text: c.text };
         }),
@@ -545,6 +546,8 @@
     var bubble = h("div", { class: "bubble" });
     if (m.abstained) bubble.appendChild(h("span", { class: "badge", text: "規程に記載なし" }));
     bubble.appendChild(h("p", { class: "answer-text", text: m.text }));
+    var composed = composerNote(m);
+    if (composed) bubble.appendChild(h("p", { class: "muted", text: composed }));
     if (m.citations && m.citations.length) {
       bubble.appendChild(h("div", { class: "cites" },
         h("p", { class: "cites-title", text: "根拠条文（押すと条文を表示）" }),
@@ -552,6 +555,14 @@
     }
     bubble.appendChild(feedbackBar(m));
     return h("div", { class: "msg bot" + (m.abstained ? " abstained" : "") }, h("span", { class: "vh", text: "回答: " }), bubble);
+  }
+
+  // Who wrote the answer text: a generated summary (quotes verified) or, after a failed generation, the
+  // extractive answer. Nothing is said when generative answers are off.
+  function composerNote(m) {
+    if (m.composer === "llm") return "生成AIによる要約（引用は検証済み）";
+    if (m.composerNote) return "生成AIの回答を確認できなかったため、該当する条文の抜粋を表示しています。";
+    return "";
   }
 
   // A citation chip: a button with the clause label that shows the verbatim clause below it.

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.dialogue.engine import FlowService, View
+from bot.llm import open_composer
 from bot.privacy import mask_my_numbers
 from bot.questions import TOO_LONG_JA, prepare_question
 from bot.services import load_corpus, open_engine, open_flows
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         if ask_engine is None:
             ask_engine = open_engine(settings)
             ask_engine.cache_size = settings.answer_cache
+        elif settings.llm and ask_engine.composer is None:  # a shared engine stays as its owner left it
+            ask_engine = ask_engine.with_composer(open_composer(settings))
         flows = open_flows(settings, ask_engine.corpus if engine is not None else load_corpus(settings))
         secret = load_secret(settings.secret_key, settings.data_dir)
         slack = None
@@ -296,8 +299,7 @@ def _routes(app: FastAPI) -> None:
     def answer_for(body: models.AskRequest, request: Request):
         question, masked = prepare_question(body.question)
         answer = res(request).engine.ask(question, body.scope or None, body.k)
-        log.info("ask: %d chars, masked=%d, abstained=%s, %d citations, %.1f ms", len(question), masked,
-                 answer.abstained, len(answer.citations), sum(answer.timings_ms.values()))
+        _log_answer(answer, masked)
         return answer
 
     @app.post("/api/ask", tags=["ask"], response_model=models.AnswerOut, responses=STANDARD_ERRORS)
@@ -309,16 +311,36 @@ def _routes(app: FastAPI) -> None:
                                                           **STANDARD_ERRORS})
     def ask_stream(body: models.AskRequest, request: Request,
                    who: Principal = Depends(principal)) -> StreamingResponse:
-        """The same answer as Server-Sent Events: `answer` chunks, one `citation` each, then `done`."""
-        data = answer_for(body, request).to_dict()
+        """The same answer as Server-Sent Events: `meta`, `answer` chunks, one `citation` each, then `done`
+        (with `composer`). A generated answer sends each sentence once it is verified; if generation then
+        falls back, a `fallback` event says the chunks so far are withdrawn and the extractive text follows."""
+        question, masked = prepare_question(body.question)
+        engine = res(request).engine
+        scope = engine.scope_ids(body.scope or None)
+        pieces = engine.ask_stream(question, scope, body.k)  # searches now: errors become JSON, not a broken stream
 
         def events() -> Iterator[str]:
-            yield _sse("meta", {"question": data["question"], "scope": data["scope"]})
-            for sentence in _sentences(data["answer"]):
-                yield _sse("answer", {"text": sentence})
+            yield _sse("meta", {"question": question, "scope": scope})
+            streamed, answer = 0, None
+            for piece in pieces:
+                if isinstance(piece, str):
+                    streamed += 1
+                    yield _sse("answer", {"text": piece})
+                else:
+                    answer = piece
+            data = answer.to_dict()
+            if data.get("composer_note"):
+                yield _sse("fallback", {"composer_note": data["composer_note"], "withdrawn": streamed})
+            if not streamed or data.get("composer_note"):
+                for sentence in _sentences(data["answer"]):
+                    yield _sse("answer", {"text": sentence})
             for citation in data["citations"]:
                 yield _sse("citation", citation)
-            yield _sse("done", {"abstained": data["abstained"], "timings_ms": data["timings_ms"]})
+            done = {"abstained": data["abstained"], "composer": data["composer"], "timings_ms": data["timings_ms"]}
+            if data.get("composer_note"):
+                done["composer_note"] = data["composer_note"]
+            _log_answer(answer, masked)
+            yield _sse("done", done)
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -476,6 +498,12 @@ def _routes(app: FastAPI) -> None:
 def _report(row: ReportRow) -> models.ReportOut:
     return models.ReportOut(id=row.id, flow=row.flow, scope=row.scope, title=row.title,
                             created_at=row.created_at.isoformat(), data=row.data, markdown=row.markdown)
+
+
+def _log_answer(answer: Any, masked: int) -> None:
+    log.info("ask: %d chars, masked=%d, abstained=%s, %d citations, composer=%s%s, %.1f ms", len(answer.question),
+             masked, answer.abstained, len(answer.citations), answer.composer,
+             f" ({answer.composer_note})" if answer.composer_note else "", sum(answer.timings_ms.values()))
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
