@@ -11,14 +11,36 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from corpus.labels import clause_label
 from corpus.loader import Corpus
 from corpus.model import Regulation, Unit, clause_text
+from retrieval.facts import (
+    ELLIPSIS,
+    abridge,
+    condition,
+    introduces_list,
+    is_abridged_span,
+    main_clause,
+    sentence_scores,
+    sentences,
+)
+from retrieval.intent import Kind, classify
 from retrieval.search import Hit, SearchResult
 from retrieval.tokenizer import tokenize
 
 log = logging.getLogger(__name__)
-SENTENCE = re.compile(r"[^。\n]+。?")
-MAX_QUOTE = 140
+BUDGET = 330  # characters of quoted text an answer aims at: the facts first, the rest one click away
+MIN_ROOM = 90  # a clause stated after the budget is spent still gets this much
+SHORT_CLAUSE = 150  # a clause this short is stated whole
+LEAD_LIMIT = 90
+ITEM_LIMIT = 60
+MAX_ITEMS = 12
+MAX_CLAUSES = 3
+RELATIVE_FLOOR = 0.1  # hits scoring below this share of the best are only cited, not stated (unless they
+SAME_ARTICLE_RANK = 3  # are among the first SAME_ARTICLE_RANK hits and in the best hit's article)
+OTHER_CITY_FLOOR = 0.25  # a second city is stated when its best clause scores at least this share
+LIST_KINDS = (Kind.WHAT, Kind.PROCEDURE, Kind.GENERAL, Kind.WHO, Kind.HOW_MANY)
+MARKER = re.compile(r"^[(（]?[0-9０-９一二三四五六七八九十ア-ンｱ-ﾝ①-⑳]+[)）]?$|^[0-9０-９]+$")
 
 
 @dataclass
@@ -95,44 +117,175 @@ def citation_for(corpus: Corpus, hit: Hit) -> Citation:
     )
 
 
-def decisive_sentence(text: str, query_tokens: set[str]) -> str:
-    """The sentence of a clause that shares most content words with the question (verbatim)."""
-    sentences = [s.strip() for s in SENTENCE.findall(text) if s.strip()]
-    if not sentences:
-        return text[:MAX_QUOTE]
-    best = max(sentences, key=lambda s: (len(query_tokens & set(tokenize(s))), -sentences.index(s)))
-    return best if len(best) <= MAX_QUOTE else best[:MAX_QUOTE]
+def abstention(corpus: Corpus, question: str, result: SearchResult, scope: list[str]) -> Answer:
+    titles = "、".join(corpus.doc(d).title for d in scope)
+    text = (
+        f"ご質問の内容について、対象の規程（{titles}）には該当する定めが見当たりませんでした。"
+        "個人情報保護の担当課（各課の保護管理者、または全庁の個人情報保護の窓口）にご相談ください。"
+    )
+    return Answer(question, scope, text, True, [], dict(result.timings_ms))
 
 
 def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str], k: int,
             abstain: bool) -> Answer:
+    """The extractive answer: a one-line lead from the best clause's main clause, then the facts of the
+    top clauses (their sentences that carry the kind of answer asked for, and the items of a list they
+    introduce), grouped by city when the scope has several, every quote verified."""
     if abstain or not result.hits:
-        titles = "、".join(corpus.doc(d).title for d in scope)
-        text = (
-            f"ご質問の内容について、対象の規程（{titles}）には該当する定めが見当たりませんでした。"
-            "個人情報保護の担当課（各課の保護管理者、または全庁の個人情報保護の窓口）にご相談ください。"
-        )
-        return Answer(question, scope, text, True, [], dict(result.timings_ms))
-
+        return abstention(corpus, question, result, scope)
     citations = [citation_for(corpus, hit) for hit in result.hits[:k]]
-    query_tokens = set(tokenize(question)) | set(tokenize(" ".join(result.expansions)))
-    top = result.hits[0].score
-    quoted = [c for c, hit in zip(citations, result.hits, strict=False) if hit.score >= 0.8 * top][:3]
-    quotes = [(c.key, decisive_sentence(c.text, query_tokens)) for c in quoted]
-    cities = sorted({c.municipality for c in citations if c.municipality})
-    lines = []
-    if len(scope) > 1 and len(cities) > 1:
-        lines.append(f"{'・'.join(cities)}の規程から、関係する規定を示します。")
-    else:
-        lines.append("次の規定が該当します。")
-    for citation, (_, span) in zip(quoted, quotes, strict=True):
-        heading = f"（{citation.heading}）" if citation.heading else ""
-        lines.append(f"・{citation.label}{heading}:「{span}」")
-    if len(citations) > len(quoted):
-        lines.append("関連する規定: " + "、".join(c.label for c in citations[len(quoted):]))
-    answer = Answer(question, scope, "\n".join(lines), False, citations, dict(result.timings_ms), quotes)
-    verify(corpus, answer, {hit.passage.key for hit in result.hits})
+    retrieved = {hit.passage.key: hit for hit in result.hits}
+    tokens = set(tokenize(question)) | set(tokenize(" ".join(result.expansions)))
+    layout = Layout(corpus, classify(question), tokens, multi_doc=len(scope) > 1)
+    for hit in choose(corpus, result.hits, k):
+        key = hit.passage.key
+        if not any(c.key == key for c in citations):
+            citations.append(citation_for(corpus, retrieved[key]))
+        layout.add(next(c for c in citations if c.key == key), hit.score)
+    answer = Answer(question, scope, layout.text(citations), False, citations, dict(result.timings_ms),
+                    layout.quotes)
+    verify(corpus, answer, set(retrieved))
     return answer
+
+
+def choose(corpus: Corpus, hits: list[Hit], k: int) -> list[Hit]:
+    """The hits whose clauses the answer states, best first: an item whose paragraph was also retrieved
+    is stated through that paragraph (lead sentence and items), and a clause inside one already chosen is
+    not stated twice. Hits far below the best one are left to the citation list."""
+    by_key = {hit.passage.key: hit for hit in hits}
+    top = hits[0].score
+    chosen: list[Hit] = []
+    for rank, hit in enumerate(hits[:k]):
+        if len(chosen) == MAX_CLAUSES:
+            break
+        near = rank < SAME_ARTICLE_RANK and hit.passage.article_key == hits[0].passage.article_key
+        if hit.score < RELATIVE_FLOOR * top and not near:
+            continue
+        key = hit.passage.key
+        unit = corpus.unit(key)
+        if unit.kind in ("item", "subitem"):
+            parent = key.rsplit(":", 1)[0]
+            if parent in by_key and len(corpus.doc(unit.doc).children(corpus.unit(parent))) <= MAX_ITEMS:
+                hit = by_key[parent]
+                key = parent
+        if any(key == c.passage.key or key.startswith(c.passage.key + ":") for c in chosen):
+            continue
+        chosen = [c for c in chosen if not c.passage.key.startswith(key + ":")]
+        chosen.append(hit)
+    return chosen
+
+
+class Layout:
+    """Builds the answer text clause by clause and records every quoted span."""
+
+    def __init__(self, corpus: Corpus, kind: Kind, tokens: set[str], multi_doc: bool) -> None:
+        self.corpus, self.kind, self.tokens, self.multi_doc = corpus, kind, tokens, multi_doc
+        self.sections: dict[str, list[str]] = {}
+        self.quotes: list[tuple[str, str]] = []
+        self.stated: list[str] = []
+        self.used = 0
+        self.headings: set[str] = set()
+
+    def quote(self, key: str, span: str, bare: bool = False) -> str:
+        """Record ``span`` as a quote of clause ``key``; returns it as it appears in the answer."""
+        self.quotes.append((key, span))
+        self.used += len(span)
+        return span if bare else f"「{span}」"
+
+    def add(self, citation: Citation, score: float) -> None:
+        unit = self.corpus.unit(citation.key)
+        reg = self.corpus.doc(unit.doc)
+        first_in_doc = citation.doc not in self.sections
+        if first_in_doc and self.sections and score < OTHER_CITY_FLOOR:
+            return
+        if not first_in_doc and self.used >= BUDGET:
+            return
+        lines = self.sections.setdefault(citation.doc, [])
+        self.stated.append(citation.key)
+        short = clause_label(reg, unit)
+        own, children = _split_lines(citation.text, bool(unit.text))
+        found = sentences(own)
+        scores = sentence_scores(found, self.kind, [len(self.tokens & set(tokenize(s.text))) for s in found])
+        best = max(range(len(found)), key=lambda i: (scores[i], -i)) if found else None
+        # The sentences worth stating: the best one and those scoring at least half as well, in order.
+        keep = [i for i in range(len(found)) if best is not None and scores[i] >= max(scores[best] / 2, 0.5)]
+        keep = sorted(set(keep) | ({best} if best is not None else set()))
+        if len(abridge(own)) <= SHORT_CLAUSE:
+            keep = list(range(len(found)))
+        pieces = [abridge(found[i].text) for i in keep]
+        if first_in_doc and best is not None:
+            lead = abridge(main_clause(found[best].text), LEAD_LIMIT)
+            lines.append(f"{self.quote(citation.key, lead, bare=True)}（{short}）")
+            before = abridge(condition(found[best].text, main_clause(found[best].text)))
+            at = keep.index(best)
+            pieces[at] = f"{before}{ELLIPSIS}" if len(before.strip(ELLIPSIS)) >= 8 else ""
+        heading = ""
+        if citation.heading and (citation.doc, citation.article) not in self.headings:
+            heading = f"（{citation.heading}）"
+            self.headings.add((citation.doc, citation.article))
+        body = ""
+        for n, (i, piece) in enumerate(zip(keep, pieces, strict=True)):
+            gap = n and keep[n - 1] != i - 1
+            body += (ELLIPSIS if gap and not body.endswith(ELLIPSIS) else "") + piece
+        room = max(BUDGET - self.used, MIN_ROOM)
+        if len(body) > room:
+            body = abridge(body, room)
+        list_intro = any(introduces_list(found[i].text) for i in keep)
+        shown = self.items(children, list_intro)
+        if body.strip(ELLIPSIS) or shown:
+            quoted = self.quote(citation.key, body) if body.strip(ELLIPSIS) else ""
+            lines.append(f"・{short}{heading}{quoted}")
+        for marker, item in shown:
+            lines.append(f"  {marker}{self.quote(citation.key, abridge(item, ITEM_LIMIT))}")
+
+    def items(self, children: list[tuple[str, str]], list_intro: bool) -> list[tuple[str, str]]:
+        """The items to show: all (up to MAX_ITEMS) of a list the question asks for, else those sharing
+        words with the question."""
+        if not children:
+            return []
+        if list_intro and self.kind in LIST_KINDS:
+            shown = children[:MAX_ITEMS]
+        else:
+            shared = [(len(self.tokens & set(tokenize(text))), n) for n, (_, text) in enumerate(children)]
+            shown = [children[n] for s, n in sorted(shared, key=lambda x: (-x[0], x[1]))[:3] if s > 0]
+            shown.sort(key=children.index)
+        return [(f"{marker} " if marker else "", text) for marker, text in shown if text]
+
+    def text(self, citations: list[Citation]) -> str:
+        out: list[str] = []
+        for doc, lines in self.sections.items():
+            if self.multi_doc:
+                reg = self.corpus.doc(doc)
+                out.append(f"【{reg.meta.get('municipality') or reg.title}】")
+            out.extend(lines)
+        rest = [c for c in citations
+                if not any(c.key == key or c.key.startswith(key + ":") for key in self.stated)]
+        if rest:
+            out.append("関連: " + "、".join(_short(self.corpus, c, self.multi_doc) for c in rest))
+        return "\n".join(out)
+
+
+def _short(corpus: Corpus, citation: Citation, multi_doc: bool) -> str:
+    """第23条第1項, or 郡山市第23条第1項 when the answer spans several documents."""
+    unit = corpus.unit(citation.key)
+    reg = corpus.doc(unit.doc)
+    city = (reg.meta.get("municipality") or reg.title) if multi_doc else ""
+    return f"{city}{clause_label(reg, unit)}"
+
+
+def _split_lines(text: str, has_own: bool) -> tuple[str, list[tuple[str, str]]]:
+    """A clause text's own sentences and its item (or paragraph) lines as (marker, text)."""
+    lines = text.split("\n")
+    own = lines[0] if has_own else ""
+    children = []
+    for line in lines[1 if has_own else 0 :]:
+        stripped = line.strip()
+        marker, _, rest = stripped.partition(" ")
+        if rest and MARKER.match(marker):
+            children.append((marker, rest))
+        else:
+            children.append(("", stripped))
+    return own, children
 
 
 def verify(corpus: Corpus, answer: Answer, retrieved: set[str]) -> None:
@@ -147,5 +300,5 @@ def verify(corpus: Corpus, answer: Answer, retrieved: set[str]) -> None:
         if citation.text != clause_text(corpus.doc(unit.doc), unit):
             raise VerificationError(f"citation text of {citation.key} is not the clause text")
     for key, span in answer.quotes:
-        if key not in by_key or span not in by_key[key].text or f"「{span}」" not in answer.answer:
+        if key not in by_key or not is_abridged_span(span, by_key[key].text) or span not in answer.answer:
             raise VerificationError(f"quote for {key} is not a verbatim span of its clause")

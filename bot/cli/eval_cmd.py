@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 DATASETS = Path(evals.__file__).resolve().parent / "datasets"
 
 TARGETS = {"R@3": 0.95, "R@1": 0.80, "MRR": 0.85, "abst-R": 0.90}
+NUGGET_TARGETS = {"nugget-R": 0.85}
+MAX_MEDIAN_CHARS = 400
 
 
 def eval_(
@@ -65,12 +67,39 @@ def eval_(
     missed = [f"{m} {hogo[m]:.3f} < {t}" for m, t in TARGETS.items() if hogo[m] < t]
     if hogo["covered-abst"] > 0.05:
         missed.append(f"covered-abst {hogo['covered-abst']:.3f} > 0.05")
+    missed += _nuggets(engine, split, misses)
     if missed:
         typer.echo("targets missed: " + "; ".join(missed))
         if check:
             raise typer.Exit(1)
     else:
         typer.echo("all retrieval targets met")
+
+
+def _nuggets(engine, split: str, misses: bool) -> list[str]:
+    """Print the answer-quality table for the split's nugget questions; return the targets it misses."""
+    from evals import nuggets
+
+    questions = nuggets.load(split)
+    if not questions:
+        return []
+    outcomes = nuggets.run(engine, questions)
+    metrics = nuggets.score(outcomes)
+    typer.echo(f"\nanswers, split={split}: {len(questions)} questions with nuggets (facts a correct answer states)")
+    typer.echo(nuggets.format_table(metrics))
+    typer.echo("nugget-R: share of facts stated in the answer text; ceiling-R: the same over the cited clauses'")
+    typer.echo("full texts; all-nuggets: share of answers stating every fact; abstained: count.")
+    if misses:
+        by_id = {q.id: q for q in questions}
+        for o in outcomes:
+            if o.recall < 1.0:
+                typer.echo(f"{o.id} nugget-R {o.recall:.2f} missing {o.missed}: {by_id[o.id].q}")
+    missed = [f"{m} {metrics[m]:.3f} < {t}" for m, t in NUGGET_TARGETS.items() if metrics[m] < t]
+    if metrics["median chars"] > MAX_MEDIAN_CHARS:
+        missed.append(f"median chars {metrics['median chars']:.0f} > {MAX_MEDIAN_CHARS}")
+    if metrics["abstained"]:
+        missed.append(f"{metrics['abstained']:.0f} nugget questions abstained")
+    return missed
 
 
 def miss_lines(questions: list[Question], outcomes: list[Outcome]) -> list[str]:
