@@ -45,6 +45,8 @@ class AnswerOut(BaseModel):
     answer: str
     abstained: bool
     citations: list[CitationOut]
+    composer: Literal["extractive", "llm"] = Field("extractive", description="Who wrote the answer text.")
+    composer_note: str | None = Field(None, description="Why a generated answer fell back to the extractive one.")
     timings_ms: dict[str, float]
 
 
