@@ -136,7 +136,7 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
     citations = [citation_for(corpus, hit) for hit in result.hits[:k]]
     retrieved = {hit.passage.key: hit for hit in result.hits}
     tokens = set(tokenize(question)) | set(tokenize(" ".join(result.expansions)))
-    layout = Layout(corpus, classify(question), tokens, multi_doc=len(scope) > 1)
+    layout = Layout(corpus, question, tokens, multi_doc=len(scope) > 1)
     for hit in choose(corpus, result.hits, k):
         key = hit.passage.key
         if not any(c.key == key for c in citations):
@@ -178,8 +178,9 @@ def choose(corpus: Corpus, hits: list[Hit], k: int) -> list[Hit]:
 class Layout:
     """Builds the answer text clause by clause and records every quoted span."""
 
-    def __init__(self, corpus: Corpus, kind: Kind, tokens: set[str], multi_doc: bool) -> None:
-        self.corpus, self.kind, self.tokens, self.multi_doc = corpus, kind, tokens, multi_doc
+    def __init__(self, corpus: Corpus, question: str, tokens: set[str], multi_doc: bool) -> None:
+        self.corpus, self.question, self.tokens, self.multi_doc = corpus, question, tokens, multi_doc
+        self.kind = classify(question)
         self.sections: dict[str, list[str]] = {}
         self.quotes: list[tuple[str, str]] = []
         self.stated: list[str] = []
@@ -210,15 +211,16 @@ class Layout:
         # The sentences worth stating: the best one and those scoring at least half as well, in order.
         keep = [i for i in range(len(found)) if best is not None and scores[i] >= max(scores[best] / 2, 0.5)]
         keep = sorted(set(keep) | ({best} if best is not None else set()))
-        if len(abridge(own)) <= SHORT_CLAUSE:
+        if len(abridge(own, asked=self.question)) <= SHORT_CLAUSE:
             keep = list(range(len(found)))
-        pieces = [abridge(found[i].text) for i in keep]
+        pieces = [abridge(found[i].text, asked=self.question) for i in keep]
         if first_in_doc and best is not None:
-            lead = abridge(main_clause(found[best].text), LEAD_LIMIT)
+            main = main_clause(found[best].text)
+            lead = abridge(main, LEAD_LIMIT, asked=self.question)
             lines.append(f"{self.quote(citation.key, lead, bare=True)}（{short}）")
-            before = abridge(condition(found[best].text, main_clause(found[best].text)))
-            at = keep.index(best)
-            pieces[at] = f"{before}{ELLIPSIS}" if len(before.strip(ELLIPSIS)) >= 8 else ""
+            if lead == abridge(main, asked=self.question):  # stated whole: the body keeps only its condition
+                before = abridge(condition(found[best].text, main), asked=self.question)
+                pieces[keep.index(best)] = f"{before}{ELLIPSIS}" if len(before.strip(ELLIPSIS)) >= 8 else ""
         heading = ""
         if citation.heading and (citation.doc, citation.article) not in self.headings:
             heading = f"（{citation.heading}）"
@@ -236,7 +238,7 @@ class Layout:
             quoted = self.quote(citation.key, body) if body.strip(ELLIPSIS) else ""
             lines.append(f"・{short}{heading}{quoted}")
         for marker, item in shown:
-            lines.append(f"  {marker}{self.quote(citation.key, abridge(item, ITEM_LIMIT))}")
+            lines.append(f"  {marker}{self.quote(citation.key, abridge(item, ITEM_LIMIT, asked=self.question))}")
 
     def items(self, children: list[tuple[str, str]], list_intro: bool) -> list[tuple[str, str]]:
         """The items to show: all (up to MAX_ITEMS) of a list the question asks for, else those sharing

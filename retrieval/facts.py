@@ -19,7 +19,8 @@ _OPEN, _CLOSE = "（(「『", "）)」』"
 # and any over 40 characters. What a term covers (「（パスワード、ICカード、生体情報等をいう。）」) is kept.
 _BOILERPLATE = re.compile(r"^[（(](以下|平成|昭和|令和|明治|大正)|法律第|条例第|規則第|訓令第|告示第|において同じ")
 _PARENTHETICAL_MAX = 40
-_LIST_LEAD = re.compile(r"次に掲げる|次の各号|次のとおり|次に定める|以下の")
+_QUOTED = re.compile(r"「([^「」]{2,})」")
+_LIST_LEAD = re.compile(r"次に掲げる|次の各号|次のとおり|次に定める|次の[^。、]{1,8}(を|に|と|は)")
 # Where a condition ends and the main clause of a statutory sentence begins.
 _CONDITION_END = re.compile(r"(場合(に(は|おいて(は)?)?|は|であっても)|とき(は|には)|際(に(は)?|は)|に当たって(は)?|"
                             r"ために|ため)、")
@@ -51,9 +52,10 @@ def sentences(text: str) -> list[Sentence]:
     return found
 
 
-def abridge(text: str, limit: int = 0) -> str:
+def abridge(text: str, limit: int = 0, asked: str = "") -> str:
     """``text`` without its boilerplate parentheticals, and cut after ``limit`` characters at a comma (0: no cut);
-    each omission is marked with "…"."""
+    each omission is marked with "…". A parenthetical that names a term the question ``asked`` about
+    (「（以下「取扱区域」という。）」 for 「取扱区域って何」) is kept."""
     out, depth, buffer = [], 0, []
     for ch in text:
         if ch in "（(":
@@ -68,7 +70,8 @@ def abridge(text: str, limit: int = 0) -> str:
                 if depth == 0:
                     inner = "".join(buffer)
                     boilerplate = _BOILERPLATE.search(inner) or len(inner) > _PARENTHETICAL_MAX
-                    out.append(ELLIPSIS if boilerplate else inner)
+                    named = any(term in asked for term in _QUOTED.findall(inner))
+                    out.append(ELLIPSIS if boilerplate and not named else inner)
             continue
         out.append(ch)
     if depth:  # unbalanced: keep what was read
