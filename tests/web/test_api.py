@@ -83,7 +83,9 @@ def test_ask_returns_the_answer_contract(client):
                            headers=auth(token(client)))
     data = response.json()
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
-    assert set(data) == {"question", "scope", "answer", "abstained", "citations", "timings_ms"}
+    assert set(data) == {"question", "scope", "answer", "abstained", "citations", "composer", "composer_note",
+                         "timings_ms"}
+    assert data["composer"] == "extractive" and data["composer_note"] is None  # HOGO_LLM is off by default
     assert data["scope"] == ["koriyama-kijun"] and not data["abstained"] and len(data["citations"]) == 5
     first = data["citations"][0]
     assert set(first) == {"key", "doc", "article", "paragraph", "item", "subitem", "label", "heading", "text", "score"}
