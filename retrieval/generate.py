@@ -16,6 +16,7 @@ import queue
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -296,7 +297,7 @@ def check_sentence(segment: str, allowed: dict[str, str]) -> Checked | None:
     body = segment.strip(SPACES + "\n")
     if not body:
         return None
-    keys = [k for group in KEY_GROUP.findall(body) for k in KEY_SEPARATORS.split(group) if k]
+    keys = [_key(k, allowed) for group in KEY_GROUP.findall(body) for k in KEY_SEPARATORS.split(group) if k]
     if not keys or any(key not in allowed for key in keys):
         return None
     spans = quoted_spans(KEY_GROUP.sub("", body))
@@ -309,6 +310,15 @@ def check_sentence(segment: str, allowed: dict[str, str]) -> Checked | None:
             return None
         if mark == "「":
             quotes.append((key, span))
-    text = KEY_GROUP.sub(lambda m: "".join(f"[{k}]" for k in KEY_SEPARATORS.split(m.group(1)) if k), body)
+    text = KEY_GROUP.sub(lambda m: "".join(f"[{_key(k, allowed)}]" for k in KEY_SEPARATORS.split(m.group(1)) if k),
+                         body)
     trailing = segment[len(segment.rstrip("\n")):]
     return Checked(text + trailing, list(dict.fromkeys(keys)), quotes)
+
+
+def _key(written: str, allowed: dict[str, str]) -> str:
+    """A key as written, or its NFKC form when only that was given (ｋｏｒｉｙａｍａ-kijun:２３:１)."""
+    if written in allowed:
+        return written
+    folded = unicodedata.normalize("NFKC", written)
+    return folded if folded in allowed else written

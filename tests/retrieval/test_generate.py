@@ -188,7 +188,7 @@ def test_only_the_clauses_given_to_the_model_may_be_cited(corpus, retrieval, ext
 
 
 def test_reasoning_is_hidden_and_key_spellings_are_normalised(corpus, retrieval, extractive):
-    reply = f"<think>[koriyama-kijun:23:1] 下書き。</think>{REPORT}保護管理者が措置を講じます［koriyama-kijun:23:2、koriyama-kijun:23:3］。"
+    reply = f"<think>[koriyama-kijun:23:1] 下書き。</think>{REPORT}保護管理者が措置を講じます［koriyama-kijun:２３:２、koriyama-kijun:23:3］。"
     answer = generate(corpus, retrieval, extractive, scripted(reply))
     assert answer.answer == REPORT + "保護管理者が措置を講じます[koriyama-kijun:23:2][koriyama-kijun:23:3]。"
     assert visible_text("前<thi") == "前" and visible_text("前<thi", final=True) == "前<thi"
