@@ -9,7 +9,10 @@ headings and texts account for every non-blank character of the regulation body 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from corpus.crossrefs import CrossRef
 
 UnitKind = Literal["article", "paragraph", "item", "subitem", "suppl", "form"]
 
@@ -32,6 +35,8 @@ class Unit:
     number: int | None = None  # ordinal of a suppl block or form number
     lines: tuple[int, int] = (0, 0)  # first and last line of the source file this unit reads from
     style: Literal["jo", "youryou"] = "jo"
+    # Citations inside ``text`` (前項, 第5条第2項, 番号法第19条 …), filled once the regulation is parsed.
+    references: list[CrossRef] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -66,6 +71,7 @@ class Unit:
             "notes": list(self.notes),
             "date": self.date,
             "lines": list(self.lines),
+            "references": [ref.to_dict() for ref in self.references],
         }
 
 

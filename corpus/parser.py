@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from corpus import patterns as P
+from corpus.crossrefs import attach_references
 from corpus.errors import CorpusParseError
 from corpus.model import Regulation, Unit
 from corpus.numbers import fold, to_int
@@ -475,4 +476,5 @@ def parse_text(
     last = next((u for u in reversed(reg.units) if u.kind in {"paragraph", "item", "subitem"}), None)
     if last is not None and last.text and ends_open(last.text) and last.kind == "paragraph":
         reg.warnings.append(f"line {last.lines[1]}: {last.key} ends mid-sentence; the text may be cut off")
+    attach_references(reg)
     return reg

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import typer
 
 from bot.settings import Settings
+from corpus.crossrefs import CrossRef, describe, references_in
 from corpus.labels import headed, label
 from corpus.loader import Corpus, parse_file
-from corpus.model import clause_text
+from corpus.model import Regulation, clause_text
 
 app = typer.Typer(help="Regulation texts: parse, list, show, validate.", no_args_is_help=True)
 
@@ -75,6 +77,18 @@ def show(key: str = typer.Argument(..., help="Clause key, e.g. koriyama-kijun:22
     typer.echo(headed(label(reg, unit), heading))
     typer.echo(f"[{unit.key}]")
     typer.echo(clause_text(reg, unit))
+    references = references_in(reg, unit)
+    if references:
+        typer.echo("参照: " + "、".join(dict.fromkeys(_reference(reg, ref) for ref in references)))
+
+
+def _reference(reg: Regulation, ref: CrossRef) -> str:
+    """前項 → 第23条第1項 (koriyama-kijun:23:1), or the gloss of another instrument's clause."""
+    if ref.kind != "internal":
+        return describe(reg, ref)
+    keys = ", ".join(ref.keys) if len(ref.keys) <= 3 else f"{ref.keys[0]} … {ref.keys[-1]}"
+    written = re.sub(r"\s+", "", ref.text)
+    return f"{ref.label} ({keys})" if written == ref.label else f"{written} → {ref.label} ({keys})"
 
 
 @app.command()
