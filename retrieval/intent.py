@@ -27,7 +27,7 @@ class Kind(StrEnum):
 
 # Question cues, in priority order: the first kind whose pattern matches wins.
 _ASKS: list[tuple[Kind, re.Pattern[str]]] = [
-    (Kind.DEFINITION, re.compile(r"とは|って(何|なに|なん)|の意味|定義|を指す|に当たる|に該当する(もの|範囲)")),
+    (Kind.DEFINITION, re.compile(r"とは|って(何|なに|なん)|意味|定義|を指す|に当たる|に該当する(もの|範囲)")),
     (Kind.HOW_MANY, re.compile(r"何(人|回|名|件|個|か所|箇所|度)|いくつ|頻度|何年に")),
     (Kind.WHEN, re.compile(r"いつ|何(日|年|か月|ヶ月|ヵ月|時間)|期限|期間|までに|どのくらい|どれくらい|すぐ|速やか|"
                            r"タイミング|何時")),

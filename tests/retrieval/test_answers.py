@@ -6,6 +6,7 @@ import pytest
 
 from corpus.model import clause_text
 from retrieval.answer import VerificationError, verify
+from retrieval.facts import is_abridged_span
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +32,12 @@ def test_uncovered_question_abstains_with_a_pointer_to_the_privacy_office(engine
 
 def test_answer_json_contract(engine, corpus):
     data = engine.ask("マイナンバーの書類を捨てるときは？", ["mima-kitei"], k=5).to_dict()
-    assert set(data) == {"question", "scope", "answer", "abstained", "citations", "timings_ms"}
+    assert set(data) == {"question", "scope", "answer", "abstained", "citations", "composer", "timings_ms"}
+    assert data["composer"] == "extractive"
     assert data["scope"] == ["mima-kitei"] and len(data["citations"]) >= 5
     first = data["citations"][0]
-    assert set(first) == {"key", "doc", "article", "paragraph", "item", "subitem", "label", "heading", "text", "score"}
+    assert set(first) == {"key", "doc", "article", "paragraph", "item", "subitem", "label", "heading", "text", "score",
+                          "references"}
     assert first["key"].startswith("mima-kitei:24")
     for citation in data["citations"]:
         unit = corpus.unit(citation["key"])
@@ -50,7 +53,7 @@ def test_every_quote_is_a_verbatim_span_of_its_clause(engine):
     assert answer.quotes
     for key, span in answer.quotes:
         citation = next(c for c in answer.citations if c.key == key)
-        assert span in citation.text and f"「{span}」" in answer.answer
+        assert is_abridged_span(span, citation.text) and span in answer.answer
 
 
 def test_verification_rejects_a_tampered_citation(engine, corpus):
@@ -85,3 +88,38 @@ def test_langchain_retriever_returns_clause_documents(engine):
     assert len(docs) == 3
     assert docs[0].metadata["key"] == "mima-kitei:25:3"
     assert docs[0].page_content.startswith("委託先から情報漏えい等が発生した場合")
+
+
+def test_a_list_question_gets_the_items_its_clause_introduces(engine):
+    answer = engine.ask("委託契約書に何を書く？", ["koriyama-kijun"])
+    for item in ("(1)", "(4)", "(9)"):
+        assert item in answer.answer
+    assert "個人情報の安全管理措置に関する事項" in answer.answer
+    assert "委託終了時における個人情報の消去及び媒体の返却に関する事項" in answer.answer
+
+
+def test_the_first_line_states_the_answer_from_the_best_clause(engine):
+    answer = engine.ask("USBをなくした。誰に報告？", ["koriyama-kijun"])
+    lead = answer.answer.splitlines()[0]
+    assert lead.startswith("その事案等を認識した職員は、直ちに") and lead.endswith("保護管理者に報告する。（第23条第1項）")
+    assert (answer.citations[0].key, lead[: lead.rindex("（")]) in answer.quotes
+    assert len(answer.answer) <= 400
+
+
+def test_answers_without_scope_say_which_city_each_part_belongs_to(engine):
+    answer = engine.ask("個人番号を削除したら記録を残す必要はありますか", None, k=8)
+    lines = answer.answer.splitlines()
+    assert "【郡山市】" in lines and "【美馬市】" in lines
+    koriyama, mima = lines.index("【郡山市】"), lines.index("【美馬市】")
+    first, second = sorted([koriyama, mima])
+    between = "\n".join(lines[first + 1 : second])
+    city_of_first = "郡山市" if first == koriyama else "美馬市"
+    cited = {c.key: c for c in answer.citations}
+    for key, span in answer.quotes:
+        if span in between:
+            assert cited[key].municipality == city_of_first
+
+
+def test_a_scoped_answer_never_mixes_in_another_city(engine):
+    answer = engine.ask("マイナンバーの書類を捨てるときは？", ["mima-kitei"])
+    assert "【" not in answer.answer and all(c.doc == "mima-kitei" for c in answer.citations)

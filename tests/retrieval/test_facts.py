@@ -1,0 +1,78 @@
+"""The pieces an extractive answer is cut from: question kinds, sentences, abridged spans, main clauses."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.facts import abridge, condition, introduces_list, is_abridged_span, main_clause, sentences
+from retrieval.intent import Kind, classify
+
+REPORT = ("保有個人情報等の漏えい等安全確保の上で問題となる事案の発生のおそれを認識した場合に、その事案等を認識した職員は、"
+          "直ちに当該保有個人情報等を管理する保護管理者に報告する。")
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("USBをなくした。誰に報告？", Kind.WHO),
+    ("漏えいの報告先はどこに？", Kind.WHO),
+    ("委託契約書に何を書く？", Kind.WHAT),
+    ("委託契約書 記載事項", Kind.WHAT),
+    ("保存期間は何年？", Kind.WHEN),
+    ("いつまでに報告すればいい？", Kind.WHEN),
+    ("個人情報を自宅に持ち帰ってもいい？", Kind.ALLOWED),
+    ("再委託はできますか", Kind.ALLOWED),
+    ("総括保護管理者は何人置く？", Kind.HOW_MANY),
+    ("「取扱区域」ってどういう意味？", Kind.DEFINITION),
+    ("特定個人情報とは", Kind.DEFINITION),
+    ("個人情報漏洩時の対応手順", Kind.PROCEDURE),
+    ("マイナンバー 廃棄", Kind.GENERAL),
+])
+def test_questions_are_classified_by_the_answer_they_want(question, kind):
+    assert classify(question) is kind
+
+
+def test_sentences_do_not_split_inside_brackets():
+    text = "個人番号（行政手続法（平成25年法律第27号。以下「番号法」という。）第2条に規定するもの）を扱う。また、記録する。"
+    found = sentences(text)
+    assert [s.text for s in found] == [text[: text.index("また")], "また、記録する。"]
+    assert all(text[s.start : s.start + len(s.text)] == s.text for s in found)
+
+
+def test_abridge_drops_boilerplate_parentheticals_but_keeps_what_a_term_covers():
+    text = "職員は、パスワード等（パスワード、ICカード、生体情報等をいう。）を設定し、会社法（平成17年法律第86号）の規定に従う。"
+    short = abridge(text)
+    assert "ICカード" in short and "平成17年" not in short and "会社法…の規定" in short
+    assert is_abridged_span(short, text)
+
+
+def test_a_parenthetical_naming_the_term_asked_about_is_kept():
+    text = "特定個人情報等を取り扱う事務を実施する区域（以下「取扱区域」という。）においては、施錠可能な場所に保管する。"
+    assert "以下「取扱区域」という。" not in abridge(text)
+    assert "以下「取扱区域」という。" in abridge(text, asked="「取扱区域」ってどういう意味？")
+
+
+def test_abridge_cuts_at_a_comma_and_marks_it():
+    short = abridge(REPORT, limit=60)
+    assert short.endswith("…") and len(short) <= 61 and is_abridged_span(short, REPORT)
+
+
+def test_abridged_spans_must_keep_their_pieces_in_order():
+    assert is_abridged_span("職員は、…保護管理者に報告する。", REPORT)
+    assert not is_abridged_span("保護管理者に報告する。…職員は、", REPORT)
+    assert not is_abridged_span("職員は、…市長に報告する。", REPORT)
+    assert not is_abridged_span("…", REPORT)
+
+
+def test_main_clause_drops_the_condition_and_keeps_an_opening_topic():
+    assert main_clause(REPORT) == "その事案等を認識した職員は、直ちに当該保有個人情報等を管理する保護管理者に報告する。"
+    assert condition(REPORT, main_clause(REPORT)).endswith("認識した場合に、")
+    entrust = "保護管理者は、業務を外部に委託する場合には、適切な管理を行う能力を有しない者を選定しないよう必要な措置を講ずる。"
+    assert main_clause(entrust) == "保護管理者は、…適切な管理を行う能力を有しない者を選定しないよう必要な措置を講ずる。"
+    assert is_abridged_span(main_clause(entrust), entrust)
+    plain = "総括保護管理者は、市長を補佐する。"
+    assert main_clause(plain) == plain
+
+
+def test_list_leads_are_recognised():
+    assert introduces_list("契約書に、次に掲げる事項を明記する。")
+    assert introduces_list("保有個人情報等の適正な取扱いを確保するため、次の職を置く。")
+    assert not introduces_list("保護管理者に報告する。")
