@@ -40,8 +40,9 @@ from bot.web.security import (
     load_secret,
     origin_allowed,
 )
+from corpus.crossrefs import references_in
 from corpus.errors import HogoError, UnknownClauseError
-from corpus.model import clause_text
+from corpus.model import Regulation, Unit, clause_text
 
 log = logging.getLogger("hogo.web")
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -347,7 +348,8 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/api/clauses/{key}", tags=["clauses"], response_model=models.ClauseOut, responses=STANDARD_ERRORS)
     def clause(key: str, request: Request) -> models.ClauseOut:
-        """One clause by key (e.g. koriyama-kijun:23:1), verbatim, with its label."""
+        """One clause by key (e.g. koriyama-kijun:23:1), verbatim, with its label and the clauses its text
+        cites (`references`, in order of appearance), so that a cited clause can be opened in turn."""
         limit_ip(request)
         corpus = res(request).engine.corpus
         if len(key) > 200:
@@ -355,7 +357,8 @@ def _routes(app: FastAPI) -> None:
         unit = corpus.unit(key)
         reg = corpus.doc(unit.doc)
         return models.ClauseOut(key=unit.key, doc=unit.doc, label=corpus.label(unit), heading=unit.heading,
-                                text=clause_text(reg, unit), municipality=str(reg.meta.get("municipality", "")))
+                                text=clause_text(reg, unit), municipality=str(reg.meta.get("municipality", "")),
+                                references=_references(reg, unit))
 
     @app.get("/api/flows", tags=["flows"], response_model=list[models.FlowInfo])
     def flows(request: Request) -> list[models.FlowInfo]:
@@ -498,6 +501,15 @@ def _routes(app: FastAPI) -> None:
 def _report(row: ReportRow) -> models.ReportOut:
     return models.ReportOut(id=row.id, flow=row.flow, scope=row.scope, title=row.title,
                             created_at=row.created_at.isoformat(), data=row.data, markdown=row.markdown)
+
+
+def _references(reg: Regulation, unit: Unit) -> list[models.ReferenceOut]:
+    """The clause's resolved citations of its own clauses and of other instruments (unresolved ones and
+    別表, which has no clause, are left as plain text)."""
+    return [models.ReferenceOut(key=ref.keys[0] if ref.kind == "internal" else None, keys=list(ref.keys),
+                                label=ref.label, text=ref.text, external=ref.kind == "external",
+                                instrument=ref.instrument)
+            for ref in references_in(reg, unit) if (ref.kind == "internal" and ref.keys) or ref.kind == "external"]
 
 
 def _log_answer(answer: Any, masked: int) -> None:

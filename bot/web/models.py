@@ -26,6 +26,17 @@ class AskRequest(BaseModel):
     k: int = Field(5, ge=1, le=20)
 
 
+class ReferenceOut(BaseModel):
+    """A citation written inside a clause's text (前項, 第5条第2項, 番号法第19条 …), resolved."""
+
+    key: str | None = Field(description="The clause cited (the first of a range); null for another instrument's.")
+    keys: list[str] = Field(default_factory=list, description="Every clause cited: a range gives several.")
+    label: str = Field(description="What it cites, e.g. 第23条第3項 or 番号法第19条.")
+    text: str = Field(description="The span exactly as written in the clause text, in order of appearance.")
+    external: bool = Field(False, description="True when it cites another instrument (a law, an ordinance).")
+    instrument: str | None = Field(None, description="That instrument's name as written, e.g. 番号法.")
+
+
 class CitationOut(BaseModel):
     key: str
     doc: str
@@ -37,6 +48,7 @@ class CitationOut(BaseModel):
     heading: str | None
     text: str
     score: float
+    references: list[ReferenceOut] = Field(default_factory=list)
 
 
 class AnswerOut(BaseModel):
@@ -57,6 +69,7 @@ class ClauseOut(BaseModel):
     heading: str | None
     text: str
     municipality: str
+    references: list[ReferenceOut] = Field(default_factory=list)
 
 
 class FlowInfo(BaseModel):

@@ -88,7 +88,8 @@ def test_ask_returns_the_answer_contract(client):
     assert data["composer"] == "extractive" and data["composer_note"] is None  # HOGO_LLM is off by default
     assert data["scope"] == ["koriyama-kijun"] and not data["abstained"] and len(data["citations"]) == 5
     first = data["citations"][0]
-    assert set(first) == {"key", "doc", "article", "paragraph", "item", "subitem", "label", "heading", "text", "score"}
+    assert set(first) == {"key", "doc", "article", "paragraph", "item", "subitem", "label", "heading", "text", "score",
+                          "references"}
     assert any(c["key"].startswith("koriyama-kijun:23:") for c in data["citations"][:3])
 
 
@@ -133,6 +134,19 @@ def test_ask_stream_sends_answer_citations_and_done(client):
     assert names[0] == "meta" and names[-1] == "done" and names.count("citation") == 3
     assert "".join(d["text"] for n, d in events if n == "answer") == plain["answer"]
     assert [d["key"] for n, d in events if n == "citation"] == [c["key"] for c in plain["citations"]]
+
+
+def test_a_clause_lists_the_clauses_its_text_cites(client):
+    data = client.get("/api/clauses/koriyama-kijun:23:4").json()
+    assert "前項の規定に基づく報告" in data["text"]
+    before = {"key": "koriyama-kijun:23:3", "keys": ["koriyama-kijun:23:3"], "label": "第23条第3項", "text": "前項",
+              "external": False, "instrument": None}
+    assert before in data["references"]
+    for ref in data["references"]:  # each span is written in the text, in order
+        assert ref["text"] in data["text"]
+    law = client.get("/api/clauses/koriyama-kijun:11:2").json()  # 番号法第29条の2: another instrument's
+    assert {"key": None, "keys": [], "label": "番号法第29条の2", "text": "番号法第29条の2", "external": True,
+            "instrument": "番号法"} in law["references"]
 
 
 def test_clause_lookup(client):
