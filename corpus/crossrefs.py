@@ -58,7 +58,7 @@ class CrossRef:
     keys: tuple[str, ...] = ()
     kind: RefKind = "internal"
     label: str = ""  # 第23条第1項, 第3条から第7条の2まで, 番号法第19条, 別表
-    instrument: str | None = None  # another instrument's name as written: 番号法, 法, 郡山市部設置条例
+    instrument: str | None = None  # another instrument's name as written (番号法, 法, 郡山市部設置条例); 同法: the name
     instrument_full: str | None = None  # its full name when the regulation defines ``instrument`` as short
     source: str = ""  # key of the unit whose text holds the span
 
@@ -85,9 +85,13 @@ _YOURYOU = (
     rf"|(?P<yy>第{_S}(?P<yn>{_N})(?P<yb>(?:{_S}の{_S}{_N})*))"
     rf"(?={_S}(?:の|に|を|で|及|又|並|若|、|，|から|まで|[(（]|関係|は|が|と))"
 )
-TOKEN = re.compile(_TOKEN)
-_START = re.compile(r"[第前次同本当別様附]")
-TOKEN_YOURYOU = re.compile(_TOKEN + _YOURYOU)
+_CITATION = re.compile(_TOKEN)
+_CITATION_YOURYOU = re.compile(_TOKEN + _YOURYOU)
+# Where a citation can start; the full pattern is tried only there (本人, 当該, 次に, 以前 … are skipped fast).
+_START = re.compile(
+    rf"第|前(?:[条項号各]|\s*{_N}\s*[条項号])|次(?:[条項号]|の?各号)|同[条項号法令規要基訓告]|本[条項号]"
+    r"|当該各号|別表|様式|附\s*則"
+)
 # 「平成25年法律第27号」「郡山市規則第29号」: an instrument's number, not an item.
 _NUMBERED = re.compile(r"(?:法律|政令|省令|府令|条例|規則|訓令|告示|規程|要綱|要領|基準|達|令)\s*$")
 # What joins a citation to the one before it: a list, a bracket, or a range.
@@ -97,6 +101,7 @@ _UNTIL = re.compile(r"\s*まで")
 _NAME_LAST = frozenset("法律令例則程綱領準針ンー示約)）")
 # 方法第1号 is not a law: words that end like an instrument's name but are not one.
 _NOT_INSTRUMENT = re.compile(r"(?:方法|手法|用法|違法|合法|不法|寸法|作法|文法|技法|工法|法令|命令|指令)$")
+# 「A規則第7条に規定する課、第8条に規定する会計課」: the same verb after two citations in a row.
 _PARALLEL = re.compile(
     r"(に規定する|に定める|に掲げる|の規定による|の規定により)[^、。「」()（）]{0,20}(?:、|及び|又は|並びに|若しくは)"
 )
@@ -252,7 +257,7 @@ class _Reader:
         self.name_start: int | None = None  # where the instrument's name written with it starts
 
     def read(self) -> list[CrossRef]:
-        pattern = TOKEN if self.jo else TOKEN_YOURYOU
+        pattern = _CITATION if self.jo else _CITATION_YOURYOU
         folded, end = self.folded, 0
         # finditer, but tried only where a citation can start (several times faster on these texts)
         for start in _START.finditer(folded):
@@ -438,7 +443,7 @@ class _Reader:
         end = _UNTIL.match(self.folded, m.end()).end()
         text = self.text[first.start : end]
         if target.instrument is not None:
-            label = _span(first.label, target.instrument + _written(target), 3)
+            label = target.instrument + _span(_written(prev), _written(target), 3)
             self.refs[-1] = replace(first, text=text, end=end, label=label)
         else:
             keys = self.between(prev, target)
@@ -531,13 +536,18 @@ class _Reader:
 
 def attach_references(reg: Regulation) -> None:
     """Read every unit's citations once; called when a regulation has been parsed."""
-    folded = [_fold(unit.text) for unit in reg.units]
-    names = Names.collect([text for text in folded if text])
+    # Only texts that may cite something or define an instrument's short name are read at all.
+    texts = [(unit, _fold(unit.text)) for unit in reg.units if _WORTH_READING.search(unit.text)]
+    names = Names.collect([text for _, text in texts])
     outline = _Outline(reg)
-    for unit, text in zip(reg.units, folded, strict=True):
-        unit.references = _Reader(outline, names, unit, text).read() if _START.search(text) else []
+    for unit in reg.units:
+        unit.references = []
+    for unit, text in texts:
+        if _START.search(text):
+            unit.references = _Reader(outline, names, unit, text).read()
 
 
+_WORTH_READING = re.compile("[第前次同本当別様附]|以下|をいう")
 _WIDE = re.compile("[０-９（）　．－]")  # what corpus.numbers.fold maps
 
 
