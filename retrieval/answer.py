@@ -11,6 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from corpus.crossrefs import CrossRef, references_in
 from corpus.labels import clause_label
 from corpus.loader import Corpus
 from corpus.model import Regulation, Unit, clause_text
@@ -33,6 +34,8 @@ BUDGET = 330  # characters of quoted text an answer aims at: the facts first, th
 MIN_ROOM = 90  # a clause stated after the budget is spent still gets this much
 SHORT_CLAUSE = 150  # a clause this short is stated whole
 LEAD_LIMIT = 90
+GLOSS_LIMIT = 70
+MAX_GLOSSES = 2
 ITEM_LIMIT = 60
 MAX_ITEMS = 12
 MAX_CLAUSES = 3
@@ -114,7 +117,15 @@ def citation_for(corpus: Corpus, hit: Hit) -> Citation:
         key=unit.key, doc=unit.doc, article=unit.article, paragraph=unit.paragraph, item=unit.item,
         subitem=unit.subitem, label=corpus.label(unit), heading=hit.passage.heading or None,
         text=_clause_text(reg, unit), score=round(hit.score, 4), municipality=hit.passage.municipality,
+        references=[reference_json(ref) for ref in references_in(reg, unit)],
     )
+
+
+def reference_json(ref: CrossRef) -> dict[str, Any]:
+    """A cross-reference as the answer JSON shows it: the first key it resolves to (None for another
+    instrument or an unresolved one), all of them, its label and the span as written in the clause."""
+    return {"key": ref.keys[0] if ref.keys else None, "keys": list(ref.keys), "label": ref.label,
+            "text": ref.text, "external": ref.kind == "external", "instrument": ref.instrument}
 
 
 def abstention(corpus: Corpus, question: str, result: SearchResult, scope: list[str]) -> Answer:
@@ -137,7 +148,9 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
     retrieved = {hit.passage.key: hit for hit in result.hits}
     tokens = set(tokenize(question)) | set(tokenize(" ".join(result.expansions)))
     layout = Layout(corpus, question, tokens, multi_doc=len(scope) > 1)
-    for hit in choose(corpus, result.hits, k):
+    chosen = choose(corpus, result.hits, k)
+    layout.planned = {hit.passage.key for hit in chosen}
+    for hit in chosen:
         key = hit.passage.key
         if not any(c.key == key for c in citations):
             citations.append(citation_for(corpus, retrieved[key]))
@@ -185,7 +198,9 @@ class Layout:
         self.quotes: list[tuple[str, str]] = []
         self.stated: list[str] = []
         self.used = 0
-        self.headings: set[str] = set()
+        self.headings: set[tuple[str, str | None]] = set()
+        self.glossed: set[str] = set()
+        self.planned: set[str] = set()  # clauses the answer states in full: a reference to one needs no gloss
 
     def quote(self, key: str, span: str, bare: bool = False) -> str:
         """Record ``span`` as a quote of clause ``key``; returns it as it appears in the answer."""
@@ -239,6 +254,23 @@ class Layout:
             lines.append(f"・{short}{heading}{quoted}")
         for marker, item in shown:
             lines.append(f"  {marker}{self.quote(citation.key, abridge(item, ITEM_LIMIT, asked=self.question))}")
+        stated = "\n".join(lines)
+        for ref in citation.references:
+            target = ref["keys"][0] if len(ref["keys"]) == 1 else ""
+            if target and ref["text"] in stated and target not in self.planned | self.glossed \
+                    and len(self.glossed) < MAX_GLOSSES:
+                self.glossed.add(target)
+                lines.append(self.gloss(ref["text"], target))
+
+    def gloss(self, written: str, key: str) -> str:
+        """What a reference in a stated clause means (「前項」＝第23条第3項「保護管理者は、…報告する。」)."""
+        unit = self.corpus.unit(key)
+        reg = self.corpus.doc(unit.doc)
+        own, _ = _split_lines(clause_text(reg, unit), bool(unit.text))
+        found = sentences(own)
+        text = abridge(main_clause(found[0].text), GLOSS_LIMIT, asked=self.question) if found else ""
+        meaning = f"「{written}」は{clause_label(reg, unit)}"
+        return f"  ※{meaning}" + (self.quote(key, text) if text.strip(ELLIPSIS) else "")
 
     def items(self, children: list[tuple[str, str]], list_intro: bool) -> list[tuple[str, str]]:
         """The items to show: all (up to MAX_ITEMS) of a list the question asks for, else those sharing
@@ -301,6 +333,13 @@ def verify(corpus: Corpus, answer: Answer, retrieved: set[str]) -> None:
             raise VerificationError(f"cited key {citation.key} did not come from retrieval")
         if citation.text != clause_text(corpus.doc(unit.doc), unit):
             raise VerificationError(f"citation text of {citation.key} is not the clause text")
+    referenced = {key for c in answer.citations for r in c.references for key in r["keys"]}
     for key, span in answer.quotes:
-        if key not in by_key or not is_abridged_span(span, by_key[key].text) or span not in answer.answer:
+        if key in by_key:
+            text = by_key[key].text
+        elif key in referenced and (unit := corpus.get(key)) is not None:  # what a cited clause refers to
+            text = clause_text(corpus.doc(unit.doc), unit)
+        else:
+            raise VerificationError(f"quote for {key}: neither cited nor referred to by a cited clause")
+        if not is_abridged_span(span, text) or span not in answer.answer:
             raise VerificationError(f"quote for {key} is not a verbatim span of its clause")

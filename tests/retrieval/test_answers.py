@@ -123,3 +123,31 @@ def test_answers_without_scope_say_which_city_each_part_belongs_to(engine):
 def test_a_scoped_answer_never_mixes_in_another_city(engine):
     answer = engine.ask("マイナンバーの書類を捨てるときは？", ["mima-kitei"])
     assert "【" not in answer.answer and all(c.doc == "mima-kitei" for c in answer.citations)
+
+
+def test_a_reference_in_a_stated_clause_is_explained_with_the_clause_it_names(engine, corpus):
+    answer = engine.ask("違反の兆候に気づいた職員はどうする", ["koriyama-kijun"])
+    assert answer.citations[0].key == "koriyama-kijun:12:2"
+    gloss = next(line for line in answer.answer.splitlines() if line.strip().startswith("※"))
+    assert gloss.strip().startswith("※「前項」は第12条第1項「職員は、")
+    quoted = [span for key, span in answer.quotes if key == "koriyama-kijun:12:1"]
+    assert quoted and is_abridged_span(quoted[0], clause_text(corpus.doc("koriyama-kijun"),
+                                                              corpus.unit("koriyama-kijun:12:1")))
+    verify(corpus, answer, {c.key for c in answer.citations})
+
+
+def test_citations_list_their_references_resolved(engine):
+    data = engine.ask("総括保護管理者は報告を受けたらどうする", ["koriyama-kijun"]).to_dict()
+    cited = {c["key"]: c for c in data["citations"]}
+    assert {"key": "koriyama-kijun:23:3", "keys": ["koriyama-kijun:23:3"], "label": "第23条第3項", "text": "前項",
+            "external": False, "instrument": None} in cited["koriyama-kijun:23:4"]["references"]
+    for citation in data["citations"]:
+        for ref in citation["references"]:
+            assert ref["text"] in citation["text"]
+
+
+def test_a_quote_of_a_clause_neither_cited_nor_referred_to_fails_verification(engine, corpus):
+    answer = engine.ask("違反の兆候に気づいた職員はどうする", ["koriyama-kijun"])
+    answer.quotes.append(("koriyama-kijun:30:1", "サイバーセキュリティ"))
+    with pytest.raises(VerificationError):
+        verify(corpus, answer, {c.key for c in answer.citations})
