@@ -36,7 +36,7 @@ class Unit:
     lines: tuple[int, int] = (0, 0)  # first and last line of the source file this unit reads from
     style: Literal["jo", "youryou"] = "jo"
     # Citations inside ``text`` (前項, 第5条第2項, 番号法第19条 …), filled once the regulation is parsed.
-    references: list[CrossRef] = field(default_factory=list)
+    references: list[CrossRef] = field(default_factory=list, repr=False)
 
     @property
     def key(self) -> str:
