@@ -16,6 +16,7 @@ from retrieval.tokenizer import compact, normalize
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "expansions.tsv"
 _ASCII = re.compile(r"^[a-z0-9][a-z0-9 .'-]*$")
+_KANA = re.compile(r"^[ぁ-ゖ]{1,2}$")  # a short hiragana source (とは) is grammar inside a longer kana word (ことは)
 SHORT_SUFFIXES = "(?:s|es|d|ed|ing)?"  # for short English sources: keep -> keeps, keeping
 LONG_STEM_TAIL = "[a-z]{0,4}"  # for sources of 5+ letters, which staff write as stems (outsourc, encrypt)
 
@@ -63,7 +64,7 @@ class Expander:
         packed = compact(text)
         found: list[str] = []
         for entry, japanese, english in zip(self.entries, self._japanese, self._english, strict=True):
-            hit = any(source in text or source in packed for source in japanese)
+            hit = any(_occurs(source, text) or _occurs(source, packed) for source in japanese)
             if not hit and english is not None:
                 hit = english.search(text) is not None
             if hit:
@@ -74,3 +75,16 @@ class Expander:
         """The question followed by the statutory words its colloquial phrases stand for."""
         terms = self.terms(question)
         return f"{question} {' '.join(terms)}" if terms else question
+
+
+def _occurs(source: str, text: str) -> bool:
+    """Whether ``source`` occurs in ``text``; a short hiragana source only where it does not continue a
+    hiragana word (「取扱区域とは」 and 「とは何か」, not 「やるべきことは」)."""
+    if not _KANA.match(source):
+        return source in text
+    start = text.find(source)
+    while start >= 0:
+        if start == 0 or not ("ぁ" <= text[start - 1] <= "ゖ"):
+            return True
+        start = text.find(source, start + 1)
+    return False
