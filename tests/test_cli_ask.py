@@ -78,3 +78,19 @@ def test_eval_lists_dev_misses_and_refuses_the_test_split(env, tmp_path):
     assert len(listed) == 1 and listed[0].startswith("wrong [colloquial] gold at rank -; gold ['koriyama-kijun:1']")
     refused = run("eval", "--dataset", str(dataset), "--split", "test", "--misses", env=env)
     assert refused.returncode == 2 and "dev split only" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_every_spelling_of_a_my_number_is_masked(env, tmp_path):
+    from tests.bot.test_privacy import SPELLINGS, leaked
+
+    batch = tmp_path / "spellings.jsonl"
+    batch.write_text("".join(json.dumps({"id": name, "q": f"番号{s}の書類を廃棄したい"}, ensure_ascii=False) + "\n"
+                             for name, s in SPELLINGS.items()), encoding="utf-8")
+    result = run("ask", "--batch", str(batch), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == list(SPELLINGS)
+    assert all("[個人番号のため伏せ字]" in r["question"] for r in rows), [r["question"] for r in rows]
+    assert not leaked(result.stdout + result.stderr)
+    single = run("ask", "番号9876ー5432ー1093の書類を廃棄したい", "--json", env=env)
+    assert single.returncode == 0 and "masked" in single.stderr and "1093" not in single.stdout

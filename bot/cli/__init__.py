@@ -7,6 +7,7 @@ import sys
 import typer
 
 from bot.cli import ask_cmd, corpus_cmd, eval_cmd, flow_cmd, serve_cmd
+from bot.privacy import install_log_masking
 from corpus.errors import HogoError
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ def slack() -> None:
 
 def main() -> None:
     """Console entry point: HogoError becomes a one-line message and its exit code, never a traceback."""
+    install_log_masking()
     try:
         code = app(standalone_mode=False)
     except HogoError as exc:

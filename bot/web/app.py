@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.dialogue.engine import FlowService, View
 from bot.llm import open_composer
-from bot.privacy import mask_my_numbers
+from bot.privacy import install_log_masking, mask_my_numbers
 from bot.questions import TOO_LONG_JA, prepare_question
 from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
@@ -76,6 +76,7 @@ class Resources:
 def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
     """The ASGI app. Pass ``engine`` to share an already open AskEngine (tests, single-process serve)."""
     settings = settings or Settings()
+    install_log_masking()  # no log line of this process shows a My Number
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

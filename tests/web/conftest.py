@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import threading
 import time
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import uvicorn
 
 from bot.settings import Settings
@@ -84,3 +87,26 @@ def make_server(tmp_path_factory) -> Iterator[Callable[..., LiveServer]]:
 def live_server(make_server, engine) -> LiveServer:
     """The app on the bundled corpus (the shared session engine), with a fresh database."""
     return make_server(engine=engine)
+
+
+PG_URL = os.environ.get("HOGO_TEST_POSTGRES_URL") or os.environ.get(
+    "HOGO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A schema of its own on the test PostgreSQL for this test session, dropped at the end."""
+    schema = f"hogo_web_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request) -> str | None:
+    """Run a web test on both databases: None (SQLite in the data dir) or the PostgreSQL schema URL."""
+    return None if request.param == "sqlite" else request.getfixturevalue("pg_url")
