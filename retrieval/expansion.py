@@ -71,6 +71,19 @@ class Expander:
                 found.extend(t for t in entry.targets if t not in found)
         return found
 
+    def alternatives(self, question: str) -> dict[str, tuple[str, ...]]:
+        """Each source (colloquial word) of ``question`` the dictionary knows, as matched, with its targets."""
+        text = normalize(question)
+        packed = compact(text)
+        found: dict[str, tuple[str, ...]] = {}
+        for entry, japanese, english in zip(self.entries, self._japanese, self._english, strict=True):
+            matched = [source for source in japanese if _occurs(source, text) or _occurs(source, packed)]
+            if english is not None:
+                matched += [m.group(0) for m in english.finditer(text)]
+            for source in matched:
+                found[source] = found.get(source, ()) + entry.targets
+        return found
+
     def expand(self, question: str) -> str:
         """The question followed by the statutory words its colloquial phrases stand for."""
         terms = self.terms(question)

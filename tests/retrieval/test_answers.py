@@ -151,3 +151,19 @@ def test_a_quote_of_a_clause_neither_cited_nor_referred_to_fails_verification(en
     answer.quotes.append(("koriyama-kijun:30:1", "サイバーセキュリティ"))
     with pytest.raises(VerificationError):
         verify(corpus, answer, {c.key for c in answer.citations})
+
+
+@pytest.mark.parametrize("question", ["安全管理措置", "個人情報の安全管理", "研修は必要？", "パスワード管理", "データ消去",
+                                      "個人情報漏洩時の対応手順"])
+def test_core_duties_in_the_rules_own_words_never_abstain(engine, question):
+    for scope in (None, ["koriyama-kijun"]):
+        assert not engine.ask(question, scope).abstained, (question, scope)
+
+
+def test_questions_in_other_words_still_abstain(engine):
+    searcher = engine.searcher
+    idx = searcher._scope(None)
+    assert not searcher.in_rules_words("有給休暇は何日取れますか？", idx)  # 有給休暇 is not the rules' word
+    assert searcher.in_rules_words("安全管理措置", idx)
+    for question in ("有給休暇は何日取れますか？", "住民票の写しの交付手数料はいくら？"):
+        assert engine.ask(question).abstained
