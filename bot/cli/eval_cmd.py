@@ -39,7 +39,7 @@ def eval_(
     if misses and split != "dev":
         raise typer.BadParameter("--misses lists failures of the dev split only; the test split stays unseen")
     settings = Settings()
-    engine = open_engine(settings)
+    engine = open_engine(settings, generative=False)  # scores retrieval and the extractive answers
     questions = load_questions(dataset, split)
     if not questions:
         raise typer.BadParameter(f"no questions in split {split!r}")
