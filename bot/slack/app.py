@@ -108,17 +108,19 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
     app.event("message")(ack=ack_event, lazy=[on_message])
 
     # buttons on answers ----------------------------------------------------------------------------------
-    @app.action(re.compile(r"^show_clause_\d+$"))
+    @app.action(re.compile(r"^show_clause_(ref_)?\d+$"))
     def show_clause(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """条文を表示 and the buttons for clauses cited inside a clause: the value is a key, or several keys
+        joined by commas (a range such as 前各号)."""
         ack()
         corpus = engine.corpus
         try:
-            unit = corpus.unit(action["value"])
+            units = [corpus.unit(key) for key in action["value"].split(",")[: blocks.MODAL_CLAUSES]]
             from corpus.model import clause_text
 
-            view = blocks.clause_modal(corpus.label(unit), clause_text(corpus.doc(unit.doc), unit))
+            view = blocks.clause_modal(*[(corpus.label(u), clause_text(corpus.doc(u.doc), u)) for u in units])
         except HogoError as exc:
-            view = blocks.clause_modal("条文", exc.message_ja)
+            view = blocks.clause_modal(("条文", exc.message_ja))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(r"^feedback_(up|down)$"))

@@ -1,12 +1,14 @@
 """Block Kit for hogo in Slack: answers, the guided-dialogue modal, report messages and App Home.
 
 Slack limits: a section's text ≤ 3000 characters, a message ≤ 50 blocks, a modal title ≤ 24 characters,
-an option's text ≤ 75, a button's value ≤ 2000. Everything here stays inside them.
+an option's or a button's text ≤ 75, a button's value ≤ 2000, an actions block ≤ 25 elements. Everything here
+stays inside them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,10 @@ from bot.dialogue.engine import View
 from bot.dialogue.values import JST
 
 SECTION_LIMIT = 2900
+CLAUSE_BUTTONS = 5  # 条文を表示 for the first citations
+REFERENCE_BUTTONS = 10  # at most this many clauses cited inside them get a button (an actions block takes 25)
+MODAL_CLAUSES = 10  # a button for a range opens this many of its clauses
+CITY = re.compile(r"^【[^】]+】$")
 MODAL_CALLBACK = "hogo_flow"
 TITLES = {"incident": "漏えい等事案の報告", "consignment": "業務委託チェック"}
 
@@ -54,8 +60,13 @@ def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
 # answers ------------------------------------------------------------------------------------------------
 
 def answer_blocks(answer: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn(escape(chunk))}
-                                    for chunk in split_text(answer["answer"])]
+    """The answer in a thread: its lead (bold) as the first section, the quoted clauses after it, the
+    citations, 条文を表示 buttons, buttons for the clauses those citations cite (前項 → 第23条第3項), 👍/👎."""
+    lead, rest = answer_lines(answer)
+    blocks: list[dict[str, Any]] = []
+    if lead:
+        blocks.append({"type": "section", "text": mrkdwn(lead)})
+    blocks += [{"type": "section", "text": mrkdwn(chunk)} for chunk in split_text(rest) if chunk.strip()]
     citations = answer["citations"]
     if citations:
         blocks.append({"type": "divider"})
@@ -64,7 +75,11 @@ def answer_blocks(answer: dict[str, Any]) -> list[dict[str, Any]]:
             blocks.append({"type": "context", "elements": [mrkdwn(f"*[{n}]* {escape(c['label'])}{escape(heading)}")]})
         blocks.append({"type": "actions", "block_id": "clauses", "elements": [
             {"type": "button", "action_id": f"show_clause_{n}", "text": plain(f"[{n}] 条文を表示", 75),
-             "value": c["key"]} for n, c in enumerate(citations[:5], 1)]})
+             "value": c["key"]} for n, c in enumerate(citations[:CLAUSE_BUTTONS], 1)]})
+        references = reference_buttons(citations[:CLAUSE_BUTTONS])
+        if references:
+            blocks.append({"type": "context", "elements": [mrkdwn("条文中で引用している条項:")]})
+            blocks.append({"type": "actions", "block_id": "references", "elements": references})
     feedback = json.dumps({"q": answer["question"][:500], "k": [c["key"] for c in citations[:10]]},
                           ensure_ascii=False)[:1990]
     blocks.append({"type": "actions", "block_id": "feedback", "elements": [
@@ -74,10 +89,63 @@ def answer_blocks(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return blocks[:50]
 
 
-def clause_modal(label: str, text: str) -> dict[str, Any]:
-    return {"type": "modal", "title": plain("条文", 24), "close": plain("閉じる"),
-            "blocks": [{"type": "header", "text": plain(label, 150)},
-                       *[{"type": "section", "text": plain(chunk)} for chunk in split_text(text)][:40]]}
+def answer_lines(answer: dict[str, Any]) -> tuple[str, str]:
+    """The answer as mrkdwn: (its first part, up to and including the lead, and the rest). Each city's
+    first line is its lead and is bold, as are the 【city】 headers; a generated or abstaining answer is
+    left as one text."""
+    text = answer["answer"]
+    if answer.get("abstained") or answer.get("composer") == "llm":
+        return "", escape(text)
+    lines, first, lead_next = [], 0, True
+    for line in text.split("\n"):
+        if CITY.match(line):
+            lines.append(_bold(line))
+            lead_next = True
+        elif lead_next and line and not line.startswith(("・", " ", "関連: ")):
+            lines.append(_bold(line))
+            first = first or len(lines)
+            lead_next = False
+        else:
+            lines.append(escape(line))
+            lead_next = False
+    return "\n".join(lines[:first]), "\n".join(lines[first:])
+
+
+def _bold(line: str) -> str:
+    # A whole line between asterisks renders bold next to Japanese text; an asterisk inside would end it.
+    return f"*{escape(line).replace('*', '＊')}*"
+
+
+def reference_buttons(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One button per distinct clause of this regulation that the citations' texts cite (前項, 第5条 …);
+    it opens that clause (several for a range) like 条文を表示 does."""
+    buttons: list[dict[str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    for n, c in enumerate(citations, 1):
+        for ref in c.get("references") or []:
+            keys = tuple(ref.get("keys") or ([ref["key"]] if ref.get("key") else []))
+            if ref.get("external") or not ref.get("key") or not keys or keys in seen or c["key"] in keys:
+                continue
+            seen.add(keys)
+            written = " ".join(ref["text"].split())
+            shown = ref["label"] if written == ref["label"] else f"{written} → {ref['label']}"
+            value = ",".join(keys)
+            while len(value) > 2000:  # a long range: as many of its clauses as a value holds
+                value = value.rsplit(",", 1)[0]
+            buttons.append({"type": "button", "action_id": f"show_clause_ref_{len(buttons) + 1}",
+                            "text": plain(f"[{n}] {shown}", 75), "value": value})
+            if len(buttons) == REFERENCE_BUTTONS:
+                return buttons
+    return buttons
+
+
+def clause_modal(*clauses: tuple[str, str]) -> dict[str, Any]:
+    """One or more clauses, each a (label, verbatim text), in a modal (≤ 100 blocks)."""
+    shown: list[dict[str, Any]] = []
+    for label, text in clauses:
+        shown.append({"type": "header", "text": plain(label, 150)})
+        shown += [{"type": "section", "text": plain(chunk)} for chunk in split_text(text)][:40]
+    return {"type": "modal", "title": plain("条文", 24), "close": plain("閉じる"), "blocks": shown[:100]}
 
 
 # the dialogue modal ---------------------------------------------------------------------------------------

@@ -223,6 +223,10 @@
     ".msg.error .bubble { background: #fff0ee; border: 1px solid #f5b5ad; color: #8c1d13; }",
     ".msg.pending { color: #57606a; font-size: 13px; }",
     ".answer-text { white-space: pre-wrap; margin: 0; }",
+    ".answer-text p { margin: 0; }",
+    ".answer-text .answer-lead { margin: 0 0 4px; font-weight: 700; }",
+    ".answer-text .answer-city { margin: 6px 0 2px; font-weight: 700; color: #1b4f9c; }",
+    ".answer-text .answer-city:first-child { margin-top: 0; }",
     ".badge { display: inline-block; margin-bottom: 4px; padding: 0 8px; border-radius: 999px; background: #d4a72c;",
     "  color: #1f2328; font-size: 12px; font-weight: 700; }",
     ".cites { margin-top: 8px; }",
@@ -238,6 +242,19 @@
     ".clause-head { margin: 0 0 4px; font-weight: 700; font-size: 13px; }",
     ".clause-text { margin: 0; white-space: pre-wrap; }",
     ".clause-key { margin: 4px 0 0; font-size: 12px; color: #57606a; }",
+    ".ref { display: inline; margin: 0 1px; padding: 0 3px; border: 1px solid #1b4f9c; border-radius: 4px;",
+    "  background: #eef4fc; color: #1b4f9c; font-size: inherit; line-height: inherit; text-decoration: underline;",
+    "  cursor: pointer; }",
+    ".ref:hover { background: #dbe7f8; }",
+    ".ref[aria-expanded='true'] { background: #1b4f9c; color: #fff; }",
+    ".ref-ext { padding: 0 2px; border-bottom: 1px dotted #57606a; background: #f3f0e6; color: inherit; }",
+    ".ref-clause { margin: 6px 0 2px; padding: 6px 8px; border: 1px solid #d0d7de; border-left: 4px solid #57606a;",
+    "  border-radius: 4px; background: #f6f8fa; }",
+    ".ref-title { margin: 0 0 4px; font-size: 12px; font-weight: 700; color: #424a53; }",
+    ".ref-title:focus { outline: none; }",
+    ".ref-title:focus-visible { outline: 3px solid #0b57d0; }",
+    ".ref-clause .btn { min-height: 28px; padding: 1px 10px; font-size: 13px; }",
+    ".clause-note { margin: 4px 0 0; font-size: 12px; color: #57606a; }",
     ".feedback { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-top: 8px; font-size: 13px; }",
     ".feedback .btn { min-height: 32px; padding: 2px 10px; font-size: 13px; }",
     ".btn[aria-pressed='true'] { background: #1b4f9c; color: #fff; }",
@@ -521,7 +538,7 @@
         role: "bot", question: data.question, text: data.answer, abstained: !!data.abstained, rating: null,
         composer: data.composer, composerNote: data.composer_note,
         citations: (data.citations || []).map(function (c) {
-          return { key: c.key, label: c.label, heading: c.heading, text: c.text };
+          return { key: c.key, label: c.label, heading: c.heading, text: c.text, references: slimRefs(c.references) };
         }),
       });
     } catch (e) {
@@ -545,7 +562,7 @@
     }
     var bubble = h("div", { class: "bubble" });
     if (m.abstained) bubble.appendChild(h("span", { class: "badge", text: "規程に記載なし" }));
-    bubble.appendChild(h("p", { class: "answer-text", text: m.text }));
+    bubble.appendChild(answerText(m));
     var composed = composerNote(m);
     if (composed) bubble.appendChild(h("p", { class: "muted", text: composed }));
     if (m.citations && m.citations.length) {
@@ -555,6 +572,39 @@
     }
     bubble.appendChild(feedbackBar(m));
     return h("div", { class: "msg bot" + (m.abstained ? " abstained" : "") }, h("span", { class: "vh", text: "回答: " }), bubble);
+  }
+
+  // The extractive answer's lines: each city's first line is its lead (the answer with its clause, in one
+  // line), shown bold; 【city】 headers, the quoted clauses (・…), their items and 関連: … follow as written.
+  // A generated or abstaining answer is one text.
+  function answerText(m) {
+    var box = h("div", { class: "answer-text" });
+    var text = String(m.text || "");
+    if (m.abstained || m.composer === "llm") {
+      box.appendChild(h("p", { text: text }));
+      return box;
+    }
+    var body = [], leadNext = true;
+    function flush() {
+      if (body.length) box.appendChild(h("p", { class: "answer-body", text: body.join("\n") }));
+      body = [];
+    }
+    text.split("\n").forEach(function (line) {
+      if (/^【[^】]+】$/.test(line)) {
+        flush();
+        box.appendChild(h("p", { class: "answer-city", text: line }));
+        leadNext = true;
+      } else if (leadNext && line && !/^(・|\s|関連: )/.test(line)) {
+        flush();
+        box.appendChild(h("p", { class: "answer-lead" }, h("strong", { text: line })));
+        leadNext = false;
+      } else {
+        body.push(line);
+        leadNext = false;
+      }
+    });
+    flush();
+    return box;
   }
 
   // Who wrote the answer text: a generated summary (quotes verified) or, after a failed generation, the
@@ -577,9 +627,7 @@
 
     function fill(data) {
       clear(box);
-      box.appendChild(h("p", { class: "clause-head", text: data.label + (data.heading ? "（" + data.heading + "）" : "") }));
-      box.appendChild(h("blockquote", { class: "clause-text", text: data.text }));
-      box.appendChild(h("p", { class: "clause-key", text: "条項キー: " + data.key }));
+      append(box, clauseView(data, 0));
       filled = true;
     }
 
@@ -589,21 +637,143 @@
       caret.textContent = expand ? "▾" : "▸";
       box.hidden = !expand;
       if (!expand || filled) return;
-      if (typeof c.text === "string") {
+      if (typeof c.text === "string" && Array.isArray(c.references)) {
         fill(c);
         return;
       }
       box.textContent = MSG.loading;
       try {
-        var data = await request("GET", "/api/clauses/" + encodeURIComponent(c.key));
+        var data = await fetchClause(c.key);
         c.text = data.text;
         c.heading = data.heading;
-        fill({ key: data.key, label: data.label, heading: data.heading, text: data.text });
+        c.references = slimRefs(data.references);
+        fill({ key: data.key, label: data.label, heading: data.heading, text: data.text, references: c.references });
       } catch (e) {
         box.textContent = e.message || MSG.server;
       }
     });
     return [chip, box];
+  }
+
+  // Cross-references inside a clause ----------------------------------------------------------------
+
+  var MAX_REF_DEPTH = 5;  // a referenced clause's own references can be followed this deep
+  var MAX_REF_CLAUSES = 5;  // a range (第3条から第7条まで, 前各号) shows this many of its clauses
+  var clauseCache = {};
+
+  function fetchClause(key) {
+    if (!clauseCache[key]) {
+      clauseCache[key] = request("GET", "/api/clauses/" + encodeURIComponent(key));
+      clauseCache[key].catch(function () { delete clauseCache[key]; });
+    }
+    return clauseCache[key];
+  }
+
+  // What the widget keeps of a citation's references (they are stored with the conversation).
+  function slimRefs(refs) {
+    if (!Array.isArray(refs)) return [];
+    return refs.filter(function (r) { return r && typeof r.text === "string" && r.text; }).map(function (r) {
+      return { key: typeof r.key === "string" ? r.key : null, keys: Array.isArray(r.keys) ? r.keys.slice(0, 50) : [],
+        label: String(r.label || ""), text: r.text, external: !!r.external, instrument: r.instrument || null };
+    });
+  }
+
+  // A clause as the chip shows it: label, the verbatim text (its references live inside it), key.
+  function clauseView(data, depth) {
+    var refs = slimRefs(data.references);
+    var boxes = h("div", { class: "ref-boxes" });
+    var others = [];
+    refs.forEach(function (r) {
+      if (r.external && others.indexOf(externalTitle(r)) < 0) others.push(externalTitle(r));
+    });
+    return [
+      h("p", { class: "clause-head", text: data.label + (data.heading ? "（" + data.heading + "）" : "") }),
+      clauseText(String(data.text || ""), refs, depth, boxes),
+      others.length ? h("p", { class: "clause-note", text: "点線の語は他の法令の条項です: " + others.join("、") }) : null,
+      boxes,
+      h("p", { class: "clause-key", text: "条項キー: " + data.key }),
+    ];
+  }
+
+  // The verbatim text as text nodes; each reference (in order of appearance) becomes a button that opens
+  // the clause it cites in ``boxes``, or for another instrument a marked span saying so.
+  function clauseText(text, refs, depth, boxes) {
+    var quote = h("blockquote", { class: "clause-text" });
+    var cursor = 0;
+    refs.forEach(function (ref) {
+      var internal = !ref.external && !!ref.key;
+      if (!internal && !ref.external) return;
+      var at = text.indexOf(ref.text, cursor);
+      if (at < 0) return;
+      if (at > cursor) quote.appendChild(document.createTextNode(text.slice(cursor, at)));
+      if (ref.external) quote.appendChild(h("mark", { class: "ref-ext", title: externalTitle(ref), text: ref.text }));
+      else if (depth < MAX_REF_DEPTH) quote.appendChild(refButton(ref, depth, boxes));
+      else quote.appendChild(document.createTextNode(ref.text));
+      cursor = at + ref.text.length;
+    });
+    if (cursor < text.length) quote.appendChild(document.createTextNode(text.slice(cursor)));
+    return quote;
+  }
+
+  function externalTitle(ref) {
+    var label = ref.label || ref.text;
+    var name = ref.instrument && label.indexOf(ref.instrument) !== 0 ? ref.instrument + " " : "";
+    return name + label + "（他の法令）";
+  }
+
+  // 前項 → a button; the clause it cites opens below the text (Escape or 戻る closes it and returns here).
+  function refButton(ref, depth, boxes) {
+    var id = nextId("ref");
+    var btn = h("button", { type: "button", class: "ref", "aria-expanded": "false", "aria-controls": id,
+      title: ref.label + " を表示", text: ref.text });
+    var box = null;
+
+    function hide() {
+      box.hidden = true;
+      btn.setAttribute("aria-expanded", "false");
+      btn.focus();
+    }
+
+    btn.addEventListener("click", function () {
+      if (box && !box.hidden) {
+        hide();
+        return;
+      }
+      if (!box) {
+        box = refBox(id, ref, depth, hide);
+        boxes.appendChild(box);
+      }
+      box.hidden = false;
+      btn.setAttribute("aria-expanded", "true");
+      box.querySelector(".ref-title").focus();
+    });
+    return btn;
+  }
+
+  function refBox(id, ref, depth, hide) {
+    var keys = (ref.keys && ref.keys.length ? ref.keys : [ref.key]).slice(0, MAX_REF_CLAUSES);
+    var more = ref.keys && ref.keys.length > keys.length ? ref.keys.length - keys.length : 0;
+    var title = h("p", { class: "ref-title", tabindex: "-1", text: "「" + ref.text + "」→ " + ref.label });
+    var content = h("div", { class: "ref-content", role: "status", text: MSG.loading });
+    var box = h("div", { class: "ref-clause", id: id, role: "group", "aria-label": ref.text + "（" + ref.label + "）" },
+      title, content,
+      more ? h("p", { class: "clause-note", text: "ほか" + more + "件の条項を指しています。" }) : null,
+      h("div", { class: "row" }, button("戻る", hide)));
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !isComposing(event)) {
+        event.stopPropagation();  // closes this clause, not the panel
+        event.preventDefault();
+        hide();
+      }
+    });
+    Promise.all(keys.map(fetchClause)).then(function (clauses) {
+      clear(content);
+      content.removeAttribute("role");
+      clauses.forEach(function (data) { append(content, clauseView(data, depth + 1)); });
+    }).catch(function (e) {
+      content.textContent = e.message || MSG.server;
+    });
+    return box;
   }
 
   function feedbackBar(m) {

@@ -43,6 +43,7 @@ from bot.web.security import (
 from corpus.crossrefs import references_in
 from corpus.errors import HogoError, UnknownClauseError
 from corpus.model import Regulation, Unit, clause_text
+from retrieval.answer import reference_json
 
 log = logging.getLogger("hogo.web")
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -505,12 +506,8 @@ def _report(row: ReportRow) -> models.ReportOut:
 
 
 def _references(reg: Regulation, unit: Unit) -> list[models.ReferenceOut]:
-    """The clause's resolved citations of its own clauses and of other instruments (unresolved ones and
-    別表, which has no clause, are left as plain text)."""
-    return [models.ReferenceOut(key=ref.keys[0] if ref.kind == "internal" else None, keys=list(ref.keys),
-                                label=ref.label, text=ref.text, external=ref.kind == "external",
-                                instrument=ref.instrument)
-            for ref in references_in(reg, unit) if (ref.kind == "internal" and ref.keys) or ref.kind == "external"]
+    """The clause's citations, as each citation of it in an answer lists them."""
+    return [models.ReferenceOut(**reference_json(ref)) for ref in references_in(reg, unit)]
 
 
 def _log_answer(answer: Any, masked: int) -> None:

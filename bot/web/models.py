@@ -29,7 +29,8 @@ class AskRequest(BaseModel):
 class ReferenceOut(BaseModel):
     """A citation written inside a clause's text (前項, 第5条第2項, 番号法第19条 …), resolved."""
 
-    key: str | None = Field(description="The clause cited (the first of a range); null for another instrument's.")
+    key: str | None = Field(description="The clause cited (the first of a range); null for another instrument's "
+                                        "or when it names no clause of this regulation (別表).")
     keys: list[str] = Field(default_factory=list, description="Every clause cited: a range gives several.")
     label: str = Field(description="What it cites, e.g. 第23条第3項 or 番号法第19条.")
     text: str = Field(description="The span exactly as written in the clause text, in order of appearance.")

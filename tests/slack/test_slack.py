@@ -75,6 +75,30 @@ def test_show_clause_and_feedback_buttons(slack):
     assert (row["rating"], row["cited_keys"], row["channel"]) == (-1, keys, "slack") and keys
 
 
+def test_the_lead_comes_first_and_a_clause_cited_inside_a_citation_opens_from_its_button(slack):
+    slack.command("bind koriyama-kijun")
+    slack.event({"type": "app_mention", "user": "U1", "text": "<@UBOT> 前項の報告を受けた総括保護管理者は何をする？",
+                 "ts": "12.0", "channel": "C1"}, event_id="EvRefs")
+    post = slack.fake.wait_for("chat.postMessage")[0]
+    blocks = post["blocks"]
+    lead = post["text"].split("\n")[0]
+    assert lead.endswith("（第23条第4項）")
+    assert blocks[0] == {"type": "section", "text": {"type": "mrkdwn", "text": f"*{lead}*"}}  # bold, alone
+    assert blocks[1]["type"] == "section" and blocks[1]["text"]["text"].startswith("・第23条第4項")
+
+    references = next(b for b in blocks if b.get("block_id") == "references")["elements"]
+    assert 0 < len(references) <= 25
+    assert all(len(e["text"]["text"]) <= 75 and len(e["value"]) <= 2000 for e in references)
+    button = next(e for e in references if e["value"] == "koriyama-kijun:23:3")
+    assert button["text"]["text"].endswith("前項 → 第23条第3項")
+    slack.interaction({"type": "block_actions", "channel": {"id": "C1"}, "container": {"type": "message"},
+                       "actions": [{**button, "type": "button", "block_id": "references"}]})
+    modal = slack.fake.wait_for("views.open")[0]["view"]
+    assert modal["blocks"][0]["text"]["text"] == "郡山市保有個人情報等の取扱基準 第23条第3項"
+    shown = "".join(b["text"]["text"] for b in modal["blocks"][1:])
+    assert shown.startswith("保護管理者は、事案の発生した経緯、被害状況等を調査し")
+
+
 def test_help_and_bind(slack):
     assert "/hogo incident" in slack.command("help").text  # an ephemeral reply in the ack itself
     assert "美馬市職員等の特定個人情報等取扱規程" in slack.command("bind mima-kitei").text
@@ -210,3 +234,24 @@ def test_long_answers_are_split_within_slack_limits():
     blocks = answer_blocks({"question": "q", "answer": text, "citations": []})
     assert len(blocks) <= 50
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+
+
+def test_reference_buttons_stay_within_slack_limits():
+    from bot.slack.blocks import answer_blocks
+
+    def ref(n, keys):
+        return {"key": keys[0], "keys": keys, "label": f"第{n}条" + "の2" * 40, "text": "前項" * 30,
+                "external": False, "instrument": None}
+
+    citations = [{"key": f"doc:{n}", "label": f"規程 第{n}条", "heading": None, "text": "…",
+                  "references": [ref(n * 100 + m, [f"doc:{n}:{m}:{i}" for i in range(300)]) for m in range(20)]
+                  + [{"key": None, "keys": [], "label": "番号法第19条", "text": "番号法第19条", "external": True,
+                      "instrument": "番号法"}]}
+                 for n in range(1, 8)]
+    blocks = answer_blocks({"question": "q", "answer": "答え。（第1条）\n・第1条「…」", "citations": citations})
+    assert blocks[0]["text"]["text"] == "*答え。（第1条）*"
+    references = next(b for b in blocks if b.get("block_id") == "references")["elements"]
+    assert 0 < len(references) <= 25 and len({e["action_id"] for e in references}) == len(references)
+    assert all(len(e["text"]["text"]) <= 75 and len(e["value"]) <= 2000 for e in references)
+    assert all(not e["value"].startswith("doc:6") for e in references)  # only the citations with 条文を表示
+    assert all(b["type"] != "actions" or len(b["elements"]) <= 25 for b in blocks) and len(blocks) <= 50

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.store import feedback
+from bot.web.security import PAGE_CSP
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +33,10 @@ PAYLOAD = '<img src=x onerror="window.__pwned=1">'
 PLAIN_PAGE = ('<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>host</title></head><body>'
               "<p>埋め込み先のページ</p><script>window.__inlineRan = 1</script>"
               '<script src="/widget.js" data-site-key="demo" defer></script></body></html>')
+# A page bound to one regulation, under the demo page's strict CSP.
+KORIYAMA_PAGE = ('<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>郡山市</title></head><body>'
+                 '<script src="/widget.js" data-site-key="demo" data-scope="koriyama-kijun" defer></script>'
+                 "</body></html>")
 
 
 # fixtures ---------------------------------------------------------------------------------------------
@@ -192,6 +197,63 @@ def test_an_answer_cites_the_clause_verbatim_and_takes_feedback(live_server, tab
     expect(abstained).to_have_class("msg bot abstained")
     expect(abstained.locator(".answer-text")).to_contain_text("該当する定めが見当たりませんでした")
     expect(abstained.locator(".chip")).to_have_count(0)
+    assert tab.problems == []
+
+
+def test_the_lead_stands_out_and_a_reference_in_a_clause_opens_the_clause_it_cites(live_server, tab):
+    page = tab.page
+    page.route(f"{live_server.url}/koriyama.html", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=KORIYAMA_PAGE,
+        headers={"Content-Security-Policy": PAGE_CSP}))
+    open_widget(page, f"{live_server.url}/koriyama.html")
+    with page.expect_response("**/api/ask") as sent:
+        ask(page, "前項の報告を受けた総括保護管理者は何をする？")
+    data = sent.value.json()
+    answer = page.locator(".msg.bot").last
+
+    lead = answer.locator(".answer-text > :first-child")  # the answer in one line, first and bold
+    expect(lead).to_have_class("answer-lead")
+    expect(lead).to_have_text(data["answer"].split("\n")[0])
+    expect(lead).to_contain_text("（第23条第4項）")
+    assert int(lead.evaluate("e => getComputedStyle(e.firstChild).fontWeight")) >= 700
+    expect(answer.locator(".answer-body").first).to_contain_text("・第23条第4項")
+    assert answer.locator(".answer-text").evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+    lead.evaluate("e => e.scrollIntoView({block: 'start'})")
+    shot(page, "widget-lead.png")
+
+    chip = answer.get_by_role("button", name="郡山市保有個人情報等の取扱基準 第23条第4項", exact=True)
+    chip.click()
+    shown = page.locator(f"#{chip.get_attribute('aria-controls')}")
+    cited = fetch(f"{live_server.url}/api/clauses/koriyama-kijun:23:4")
+    expect(shown.locator(".clause-text")).to_have_text(cited["text"])  # still the verbatim clause, whole
+    before = shown.get_by_role("button", name="前項", exact=True)
+    expect(before).to_have_attribute("aria-expanded", "false")
+    before.click()
+    expect(before).to_have_attribute("aria-expanded", "true")
+    opened = page.locator(f"#{before.get_attribute('aria-controls')}")
+    expect(opened.locator(".ref-title")).to_have_text("「前項」→ 第23条第3項")
+    expect(opened.locator(".ref-title")).to_be_focused()
+    expect(opened.locator(".clause-head")).to_have_text("郡山市保有個人情報等の取扱基準 第23条第3項")
+    referred = fetch(f"{live_server.url}/api/clauses/koriyama-kijun:23:3")
+    expect(opened.locator(".clause-text")).to_have_text(referred["text"])
+    opened.scroll_into_view_if_needed()
+    shot(page, "widget-reference.png")
+
+    page.keyboard.press("Escape")  # closes the referenced clause, not the panel
+    expect(opened).to_be_hidden()
+    expect(before).to_be_focused()
+    expect(page.get_by_role("dialog", name=TITLE)).to_be_visible()
+    page.keyboard.press("Enter")  # and from the keyboard it opens again
+    expect(opened).to_be_visible()
+    opened.get_by_role("button", name="戻る").click()
+    expect(opened).to_be_hidden()
+    expect(before).to_have_attribute("aria-expanded", "false")
+
+    page.reload()  # the stored conversation keeps the references
+    chip = page.locator(".msg.bot").last.get_by_role("button", name="郡山市保有個人情報等の取扱基準 第23条第4項",
+                                                     exact=True)
+    chip.click()
+    expect(page.locator(f"#{chip.get_attribute('aria-controls')}").get_by_role("button", name="前項")).to_be_visible()
     assert tab.problems == []
 
 
