@@ -24,6 +24,7 @@ from retrieval.facts import (
     main_clause,
     sentence_scores,
     sentences,
+    strip_connective,
 )
 from retrieval.intent import Kind, classify
 from retrieval.search import Hit, SearchResult
@@ -41,7 +42,9 @@ MAX_ITEMS = 12
 MAX_CLAUSES = 3
 RELATIVE_FLOOR = 0.1  # hits scoring below this share of the best are only cited, not stated (unless they
 SAME_ARTICLE_RANK = 3  # are among the first SAME_ARTICLE_RANK hits and in the best hit's article)
-OTHER_CITY_FLOOR = 0.25  # a second city is stated when its best clause scores at least this share
+OTHER_CITY_FLOOR = 0.05  # another city is stated when its best clause scores at least this share of the best
+# For these kinds the condition is often the answer (保存期間等を経過した場合には): the lead keeps it.
+WHOLE_SENTENCE_KINDS = (Kind.WHEN, Kind.ALLOWED)
 LIST_KINDS = (Kind.WHAT, Kind.PROCEDURE, Kind.GENERAL, Kind.WHO, Kind.HOW_MANY)
 MARKER = re.compile(r"^[(（]?[0-9０-９一二三四五六七八九十ア-ンｱ-ﾝ①-⑳]+[)）]?$|^[0-9０-９]+$")
 
@@ -154,7 +157,7 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
         key = hit.passage.key
         if not any(c.key == key for c in citations):
             citations.append(citation_for(corpus, retrieved[key]))
-        layout.add(next(c for c in citations if c.key == key), hit.score)
+        layout.add(next(c for c in citations if c.key == key))
     answer = Answer(question, scope, layout.text(citations), False, citations, dict(result.timings_ms),
                     layout.quotes)
     verify(corpus, answer, set(retrieved))
@@ -162,17 +165,25 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
 
 
 def choose(corpus: Corpus, hits: list[Hit], k: int) -> list[Hit]:
-    """The hits whose clauses the answer states, best first: an item whose paragraph was also retrieved
-    is stated through that paragraph (lead sentence and items), and a clause inside one already chosen is
-    not stated twice. Hits far below the best one are left to the citation list."""
+    """The hits whose clauses the answer states, best first. Each document among the first ``k`` hits has its
+    best clause stated (unless it scores below ``OTHER_CITY_FLOOR`` of the best overall) and its next ones
+    while they score at least ``RELATIVE_FLOOR`` of its best or share its best clause's article. An item whose
+    paragraph was also retrieved is stated through that paragraph (lead sentence and items), and a clause
+    inside one already chosen is not stated twice."""
     by_key = {hit.passage.key: hit for hit in hits}
-    top = hits[0].score
+    firsts: dict[str, Hit] = {}
+    for hit in hits[:k]:
+        firsts.setdefault(hit.passage.doc, hit)
+    per_doc = MAX_CLAUSES if len(firsts) == 1 else max(1, MAX_CLAUSES - 1)
     chosen: list[Hit] = []
     for rank, hit in enumerate(hits[:k]):
-        if len(chosen) == MAX_CLAUSES:
-            break
-        near = rank < SAME_ARTICLE_RANK and hit.passage.article_key == hits[0].passage.article_key
-        if hit.score < RELATIVE_FLOOR * top and not near:
+        first = firsts[hit.passage.doc]
+        if first.score < OTHER_CITY_FLOOR * hits[0].score:
+            continue
+        if sum(c.passage.doc == hit.passage.doc for c in chosen) == per_doc:
+            continue
+        near = rank < SAME_ARTICLE_RANK and hit.passage.article_key == first.passage.article_key
+        if hit.score < RELATIVE_FLOOR * first.score and not near:
             continue
         key = hit.passage.key
         unit = corpus.unit(key)
@@ -208,12 +219,10 @@ class Layout:
         self.used += len(span)
         return span if bare else f"「{span}」"
 
-    def add(self, citation: Citation, score: float) -> None:
+    def add(self, citation: Citation) -> None:
         unit = self.corpus.unit(citation.key)
         reg = self.corpus.doc(unit.doc)
         first_in_doc = citation.doc not in self.sections
-        if first_in_doc and self.sections and score < OTHER_CITY_FLOOR:
-            return
         if not first_in_doc and self.used >= BUDGET:
             return
         lines = self.sections.setdefault(citation.doc, [])
@@ -230,7 +239,8 @@ class Layout:
             keep = list(range(len(found)))
         pieces = [abridge(found[i].text, asked=self.question) for i in keep]
         if first_in_doc and best is not None:
-            main = main_clause(found[best].text)
+            whole = self.kind in WHOLE_SENTENCE_KINDS
+            main = strip_connective(found[best].text) if whole else main_clause(found[best].text)
             lead = abridge(main, LEAD_LIMIT, asked=self.question)
             lines.append(f"{self.quote(citation.key, lead, bare=True)}（{short}）")
             if lead == abridge(main, asked=self.question):  # stated whole: the body keeps only its condition

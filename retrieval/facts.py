@@ -97,9 +97,20 @@ def is_abridged_span(span: str, text: str) -> bool:
     return True
 
 
+_CONNECTIVE = re.compile(r"^(また|なお|さらに|この場合において)、")
+
+
+def strip_connective(sentence: str) -> str:
+    """The sentence without a leading 「また、」「なお、」「この場合において、」."""
+    found = _CONNECTIVE.match(sentence)
+    return sentence[found.end() :] if found else sentence
+
+
 def main_clause(sentence: str) -> str:
     """The sentence's main clause: its topic (「保護管理者は、」) when it opens the sentence, then what follows
-    the last condition (「…を認識した場合に、」). The whole sentence when there is no condition."""
+    the last condition (「…を認識した場合に、」). The whole sentence when there is no condition. A leading
+    connective (「また、」) is left out either way."""
+    sentence = strip_connective(sentence)
     matches = [m for m in _CONDITION_END.finditer(sentence) if _depth_at(sentence, m.start()) == 0]
     if not matches:
         return sentence
