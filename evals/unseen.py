@@ -1,0 +1,49 @@
+"""Retrieval on regulations nothing was fitted on ("unseen documents").
+
+``datasets/unseen/regulations/`` holds realistic regulations of fictional bodies, written for this purpose in
+other wording, structure and post names than the bundled ones, and ``datasets/unseen/<doc>.jsonl`` their
+questions. Neither is read by any fit (ranker, query adapter, examples, thresholds, vocabulary). They are
+loaded beside the configured corpus into an index of their own under ``<data dir>/eval-unseen`` and scored
+per document, each question scoped to its document as a new city's staff would ask. They are never part of
+the bundled corpus: staff must not get answers from a fictional body.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from corpus.loader import Corpus, parse_file
+from evals.metrics import score
+from evals.runner import Question, load_questions, run_engine
+from retrieval.engine import AskEngine
+
+UNSEEN = Path(__file__).parent / "datasets" / "unseen"
+
+
+def unseen_corpus(base: Corpus, folder: Path = UNSEEN / "regulations") -> Corpus:
+    """The configured corpus plus the unseen regulations."""
+    corpus = Corpus(dict(base.regulations))
+    for path in sorted(folder.glob("*.txt")):
+        reg = parse_file(path)
+        corpus.regulations[reg.id] = reg
+    return corpus
+
+
+def questions(folder: Path = UNSEEN) -> dict[str, list[Question]]:
+    """The unseen documents' questions, by document id (the file name)."""
+    return {path.stem: load_questions(path, "unseen") for path in sorted(folder.glob("*.jsonl"))}
+
+
+def evaluate(base: Corpus, data_dir: Path, embedder: str, chroma_url: str | None = None,
+             progress=None) -> dict[str, dict[str, float]]:
+    """Metrics per unseen document and over all of them (row "unseen (all)")."""
+    engine = AskEngine.open(unseen_corpus(base), data_dir / "eval-unseen", embedder, chroma_url, progress=progress)
+    rows, every = {}, []
+    for doc, qs in questions().items():
+        engine.ask(qs[0].q, qs[0].scope)  # warm-up
+        outcomes = run_engine(engine, qs)
+        rows[doc] = score(outcomes)
+        every += outcomes
+    if len(rows) > 1:
+        rows["unseen (all)"] = score(every)
+    return rows
