@@ -56,3 +56,37 @@ class CorpusError(HogoError):
     code = "corpus_error"
     exit_code = 2
     http_status = 500
+
+
+class ExtractionError(CorpusError):
+    """A file given to `hogo corpus add` could not be turned into regulation text."""
+
+    code = "extraction_error"
+    default_ja = "ファイルから規程の本文を取り出せませんでした。"
+
+
+class UnsupportedFileError(ExtractionError):
+    code = "unsupported_file"
+    default_ja = "対応していない形式のファイルです。テキスト、HTML、PDF、Word（.docx）を指定してください。"
+
+
+class UnreadableFileError(ExtractionError):
+    code = "unreadable_file"
+    default_ja = "ファイルが壊れているか、読み取れない形式です。"
+
+
+class ScannedPdfError(ExtractionError):
+    code = "scanned_pdf"
+    default_ja = "文字情報のない（スキャンした画像の）PDFです。OCR済みのPDFか、例規集のHTMLを指定してください。"
+
+
+class NotARegulationError(ExtractionError):
+    code = "not_a_regulation"
+    default_ja = "規程の条文（第1条、第1 など）が見つかりませんでした。"
+
+
+class RegulationExistsError(CorpusError):
+    """The corpus folder already holds a regulation with that id."""
+
+    code = "regulation_exists"
+    default_ja = "同じIDの規程がすでに登録されています。"
