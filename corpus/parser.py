@@ -16,6 +16,8 @@ from corpus.errors import CorpusParseError
 from corpus.model import Regulation, Unit
 from corpus.numbers import fold, to_int
 
+CHAPTER_TITLE_WITH_COMMA = 20  # 「教育研修、点検及び監査」; a longer text with a comma is a sentence
+
 
 @dataclass
 class Line:
@@ -199,10 +201,13 @@ class _Parser:
         self.body_line(line)
 
     def chapter_like(self, match: re.Match[str]) -> bool:
+        """A chapter heading (第6章 教育研修、点検及び監査), not a sentence that opens with a chapter citation
+        (第3章に規定する…): short, no full stop, and a comma only in a short title."""
         rest = match.group(3)
         return not rest or (
             len(rest) <= 40
-            and not re.search(r"[。、]", rest)
+            and "。" not in rest
+            and ("、" not in rest or len(rest) <= CHAPTER_TITLE_WITH_COMMA)
             and not rest.startswith(("に", "の", "で", "を", "から", "まで", "及び", "又は", "第"))
         )
 

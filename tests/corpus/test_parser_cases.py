@@ -157,3 +157,13 @@ def test_parser_never_crashes_on_arbitrary_text(text):
         return
     assert reg.articles()
     assert len({u.key for u in reg.units}) == len(reg.units)
+
+
+def test_a_chapter_title_may_hold_a_comma():
+    reg = parse_text(
+        "○テスト市規程\n第1章 総則\n第1条 目的を定める。\n第2章 教育研修、点検及び監査\n第2条 研修を行う。\n"
+        "第3条 第2章に規定する研修は、毎年行う。\n",
+        doc_id="t",
+    )
+    assert [u.chapter for u in reg.articles()] == ["総則", "教育研修、点検及び監査", "教育研修、点検及び監査"]
+    assert reg.get("t:3:1").text.startswith("第2章に規定する研修")
