@@ -1,4 +1,4 @@
-"""`hogo corpus …`: parse, list, show and validate regulation texts."""
+"""`hogo corpus …`: add, parse, list, show and validate regulation texts."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from pathlib import Path
 
 import typer
 
+from bot.cli import corpus_add
 from bot.settings import Settings
 from corpus.crossrefs import CrossRef, describe, references_in
 from corpus.labels import headed, label
 from corpus.loader import Corpus, parse_file
 from corpus.model import Regulation, clause_text
 
-app = typer.Typer(help="Regulation texts: parse, list, show, validate.", no_args_is_help=True)
+app = typer.Typer(help="Regulation texts: add, parse, list, show, validate.", no_args_is_help=True)
+app.command("add")(corpus_add.add)
 
 
 def _corpus() -> Corpus:
