@@ -89,3 +89,22 @@ def test_an_html_page_becomes_answers(tmp_path, env):
     assert answer["abstained"] is False
     assert answer["citations"][0]["key"] == "sample-kitei:4:1"
     assert answer["citations"][0]["label"] == "サンプル市個人情報取扱規程 第4条第1項"
+
+
+def test_a_text_files_own_front_matter_is_kept(tmp_path, env):
+    source = tmp_path / "given.txt"
+    source.write_text("---\nid: given-kitei\nmunicipality: 別名市\n---\n○サンプル市個人情報取扱規程\n令和2年3月31日訓令第5号\n"
+                      "第1条 この規程は、取扱いを定める。\n", encoding="utf-8")
+    result = run("corpus", "add", str(source), input="n\n", env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("---\nid: given-kitei\ntitle: サンプル市個人情報取扱規程\nmunicipality: 別名市\n")
+
+
+def test_the_bundled_folder_is_refused_when_it_cannot_be_written(tmp_path, monkeypatch):
+    from bot.cli import corpus_add
+    from corpus.errors import CorpusError
+
+    monkeypatch.delenv("HOGO_CORPUS_DIR", raising=False)
+    monkeypatch.setattr(corpus_add, "unwritable", lambda folder: f"{folder} is not writable")
+    with pytest.raises(CorpusError, match=r"cannot add to the bundled corpus folder .* set HOGO_CORPUS_DIR"):
+        corpus_add.add(write_page(tmp_path, "two-columns"), doc_id="sample-kitei", yes=True, replace=False)

@@ -372,3 +372,11 @@ def test_write_regulation_refuses_a_folder_it_cannot_write(tmp_path, monkeypatch
     monkeypatch.setattr("corpus.folder.os.access", lambda path, mode: False)
     with pytest.raises(CorpusError, match="is not writable"):
         write_regulation("第1条 x。\n", {"id": "sample-kitei"}, tmp_path / "regs", replace=False)
+
+
+def test_a_shift_jis_text_file_with_windows_line_ends_reads(tmp_path):
+    path = tmp_path / "reiki.txt"
+    path.write_bytes("\r\n".join([TITLE, ENACTED, *BODY, *SUPPL]).encode("cp932"))
+    text = extract_text(path)
+    assert text.splitlines()[0] == TITLE and "\r" not in text
+    assert keys_of(text)[:3] == ["s:1", "s:1:1", "s:2"]
