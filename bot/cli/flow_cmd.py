@@ -10,8 +10,8 @@ from typing import Any
 import typer
 
 from bot.cli.terminal import Terminal
-from bot.dialogue.spec import FlowError
-from bot.services import open_flows, open_store
+from bot.dialogue.spec import FlowError, FlowLibrary
+from bot.services import load_corpus, open_engine, open_flows, open_store
 from bot.settings import Settings
 
 app = typer.Typer(help="Guided dialogues: incident report (incident) and consignment checklist (consignment).",
@@ -77,6 +77,67 @@ def resume(session_id: str = typer.Argument(..., help="The id printed when the d
     """Continue an unfinished dialogue where it stopped."""
     terminal = Terminal(open_flows(Settings()))
     raise typer.Exit(terminal.resume(session_id))
+
+
+@app.command("draft")
+def draft(
+    scope: str = typer.Option(..., "--scope", help="The regulation (document id) to draft both guides for."),
+    force: bool = typer.Option(False, "--force", help="Replace this regulation's existing flow files."),
+    no_search: bool = typer.Option(False, "--no-search", help="Read the regulation's structure only (no index)."),
+) -> None:
+    """Draft a regulation's part of both guides (reporting chain, checklist) as flow files with status: draft.
+
+    Prints what was drafted, each step with its clause, and what could not be found; the guides run on
+    the draft (and say so) until `hogo flow review` marks it reviewed.
+    Example: hogo flow draft --scope hibarigaoka-itaku-yoko
+    """
+    from bot.dialogue import draft as drafting
+
+    settings = Settings()
+    corpus = load_corpus(settings)
+    corpus.doc(scope)  # an unknown id fails here, before the index is opened
+    search = None if no_search else drafting.engine_search(open_engine(settings, generative=False), scope)
+    result = drafting.draft_flows(corpus, scope, search)
+    written = drafting.write(result, settings.flows_dir, force)
+    FlowLibrary.load(corpus, settings.flows_dir)  # the drafts load like any flow file
+    for line in drafting.summary(result, corpus):
+        typer.echo(line)
+    for path in written:
+        typer.echo(f"下書きを書き込みました: {path}")
+    if result.missing:
+        typer.echo("見つからなかったもの:")
+        for line in result.missing:
+            typer.echo(f"  - {line}")
+    if not written:
+        raise typer.Exit(1)
+    typer.echo(f"内容を確認・修正したら: hogo flow review --scope {scope}")
+
+
+@app.command("review")
+def review(
+    scope: str = typer.Option(..., "--scope", help="The regulation (document id) whose drafts were checked."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Mark them reviewed without asking."),
+) -> None:
+    """Show a regulation's drafted flow files and mark them reviewed (status: reviewed).
+
+    Example: hogo flow review --scope hibarigaoka-itaku-yoko
+    """
+    from bot.dialogue import draft as drafting
+
+    settings = Settings()
+    paths = drafting.drafts_of(settings.flows_dir, scope)
+    if not paths:
+        raise FlowError(f"no draft flow files for {scope!r} under {settings.flows_dir}",
+                        "この規程の下書きはありません。")
+    corpus = load_corpus(settings)
+    FlowLibrary.load(corpus, settings.flows_dir)  # an edited draft that cites a missing clause stops here
+    for line in drafting.summary(drafting.read(paths, corpus, scope), corpus):
+        typer.echo(line)
+    typer.echo("ファイル: " + "、".join(str(p) for p in paths))
+    if not yes:
+        typer.confirm("この内容を確認済み（reviewed）にしますか？", abort=True)
+    for path in drafting.review(settings.flows_dir, scope):
+        typer.echo(f"確認済みにしました: {path}")
 
 
 @app.command("list")

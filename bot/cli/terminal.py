@@ -23,6 +23,7 @@ class Terminal:
         self.service = service
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
+        self._told_draft: set[str] = set()  # sessions already told that the city's part is a draft
 
     def say(self, text: str = "") -> None:
         self.stdout.write(text + "\n")
@@ -73,6 +74,10 @@ class Terminal:
     def _show_step(self, view: View) -> None:
         step = view.step
         assert step is not None
+        if view.draft_notice and view.id not in self._told_draft:
+            self._told_draft.add(view.id)
+            self.say("")
+            self.say(f"⚠ {view.draft_notice}")
         self.say("")
         self.say(f"【ステップ {view.progress['n']} / {view.progress['m']}】 {step['prompt']}")
         if step["kind"] == "check" and step.get("title"):
@@ -113,7 +118,8 @@ class Terminal:
                 self.say(f"  ⚠ {exc.message_ja}")
                 continue
             for notice in new.notices:
-                self.say(f"  ※ {notice}")
+                if notice != new.draft_notice:  # said once, when the city was chosen
+                    self.say(f"  ※ {notice}")
             return new
 
     def _confirm(self, view: View) -> View:

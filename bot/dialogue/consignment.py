@@ -53,4 +53,6 @@ def build_report(flow: Flow, answers: dict[str, Any], corpus: Corpus) -> dict[st
         "items": sorted(items, key=lambda i: STATUS_ORDER[i["status"]]),
         "not_applicable": not_applicable,
         "citations": [i["key"] for i in items],
+        "draft_flow": city.draft,
+        "draft_notice": flow.draft_notice if city.draft else None,
     }

@@ -132,6 +132,8 @@ class View:
     summary: list[dict[str, Any]]
     notices: list[str]
     report_id: str | None
+    draft: bool = False  # the city's part of the flow is an unreviewed draft (`hogo flow draft`)
+    draft_notice: str | None = None  # what to tell staff then; also the first of ``notices``
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -291,6 +293,8 @@ class FlowService:
         flow = self.library.get(row.flow)
         state = FlowState.from_dict(row.state)
         step = current(flow, state) if row.status == "active" else None
+        city = flow.cities.get(row.scope or "")
+        draft_notice = flow.draft_notice if city is not None and city.draft else None
         step_dict = None
         if step is not None:
             step_dict = {**step.to_dict(), "default": state.drafts.get(step.id),
@@ -300,7 +304,9 @@ class FlowService:
             status=CONFIRM if row.status == "active" and step is None else row.status,
             scope=row.scope, step=step_dict, progress=progress(flow, state),
             summary=summary(flow, state) if step is None and row.status != "cancelled" else [],
-            notices=list(notices or []), report_id=row.id if row.status == "finished" else None,
+            notices=[draft_notice] * bool(draft_notice) + list(notices or []),
+            report_id=row.id if row.status == "finished" else None,
+            draft=draft_notice is not None, draft_notice=draft_notice,
         )
 
 

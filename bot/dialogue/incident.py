@@ -163,6 +163,8 @@ def build_report(flow: Flow, answers: dict[str, Any], corpus: Corpus) -> dict[st
         "appi_triggers": [t["id"] for t in appi],
         "answers": {s.id: {"prompt": s.prompt, "value": answers[s.id], "display": display(s, answers[s.id])}
                     for s in flow.steps(answers) if s.id in answers},
+        "draft_flow": city.draft,
+        "draft_notice": flow.draft_notice if city.draft else None,
     }
 
 

@@ -17,9 +17,14 @@ def _cite(item: dict[str, Any]) -> str:
     return f"（{item['label']}）" if item.get("label") else ""
 
 
+def _draft(r: dict[str, Any]) -> list[str]:
+    """The warning a report carries while the city's part of the flow is an unreviewed draft."""
+    return [f"> **下書き**: {r['draft_notice']}", ""] if r.get("draft_flow") else []
+
+
 def _incident(r: dict[str, Any]) -> str:
     d = r["deadlines"]
-    out = [f"# {r['title']}", "", f"- 報告ID: `{r['id']}`", f"- 規程: {r['regulation']}"]
+    out = [f"# {r['title']}", "", *_draft(r), f"- 報告ID: `{r['id']}`", f"- 規程: {r['regulation']}"]
     if r.get("body_name"):
         out.append(f"- 報告者（機関名）: {r['body_name']}")
     out += ["", "## 判断結果", "",
@@ -69,7 +74,7 @@ def _incident(r: dict[str, Any]) -> str:
 
 def _consignment(r: dict[str, Any]) -> str:
     c = r["counts"]
-    out = [f"# {r['title']}", "", f"- 報告ID: `{r['id']}`", f"- 規程: {r['regulation']}"]
+    out = [f"# {r['title']}", "", *_draft(r), f"- 報告ID: `{r['id']}`", f"- 規程: {r['regulation']}"]
     out += [f"- {v['prompt']} {v['display']}" for v in r["context"].values()]
     out += ["", f"全{c['total']}項目: 未 {c['gaps']} / 済 {c['done']} / 該当なし {c['not_applicable']}", ""]
     if r["gaps"]:

@@ -25,6 +25,8 @@ BUNDLED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 KINDS = {"choice", "yesno", "number", "datetime", "text", "multiselect", "check"}
 YESNO_OPTIONS = (("yes", "はい"), ("no", "いいえ"), ("unknown", "わからない"))
 CHECK_OPTIONS = (("済", "済（対応済み）"), ("未", "未（まだ）"), ("該当なし", "該当なし"))
+STATUSES = ("draft", "reviewed")  # a city file drafted by `hogo flow draft` stays a draft until reviewed
+DRAFT_NOTICE = "この自治体のガイドは自動作成の下書きです。所管課の確認前のため、内容を必ずご確認ください。"
 
 
 class FlowError(HogoError):
@@ -123,6 +125,11 @@ class CityRules:
     def cites_for(self, step_id: str) -> list[str]:
         return list(self.data.get("cites", {}).get(step_id, []))
 
+    @property
+    def draft(self) -> bool:
+        """Drafted from the regulation by `hogo flow draft` and not reviewed yet (``status: draft``)."""
+        return self.data.get("status", "reviewed") == "draft"
+
 
 @dataclass
 class Flow:
@@ -132,9 +139,11 @@ class Flow:
     base_steps: list[Step]
     rules: dict[str, Any]
     cities: dict[str, CityRules]
+    draft_notice: str = DRAFT_NOTICE  # what staff are told while a city's part is a draft
 
     def scope_step(self) -> Step:
-        options = tuple(Option(doc, city.title) for doc, city in self.cities.items())
+        options = tuple(Option(doc, city.title + ("（下書き）" if city.draft else ""))
+                        for doc, city in self.cities.items())
         return Step(id="scope", kind="choice", prompt="どの規程（自治体）について進めますか？", options=options,
                     help="所属する自治体の規程を選んでください。")
 
@@ -248,6 +257,9 @@ def _load_flow(base_path: Path, corpus: Corpus) -> Flow:
     for path in sorted((base_path.parent / base_path.stem).glob("*.yaml")):
         data = _read(path)
         doc = data.get("doc", path.stem)
+        if data.get("status", "reviewed") not in STATUSES:
+            raise FlowError(f"{path.parent.name}/{path.name}: status must be one of {', '.join(STATUSES)}, "
+                            f"not {data.get('status')!r}")
         if doc not in corpus.regulations:
             log.warning("flow file %s names regulation %s, which is not in the corpus; skipped", path.name, doc)
             continue
@@ -259,4 +271,5 @@ def _load_flow(base_path: Path, corpus: Corpus) -> Flow:
     steps = [make_step(raw) for raw in base.get("steps", [])]
     return Flow(name=base.get("name", base_path.stem), title=base.get("title", base_path.stem),
                 description=_ja(base.get("description")), base_steps=steps,
-                rules=base.get("rules", {}), cities=cities)
+                rules=base.get("rules", {}), cities=cities,
+                draft_notice=_ja(base.get("draft_notice")) or DRAFT_NOTICE)

@@ -106,6 +106,8 @@ class FlowView(BaseModel):
     summary: list[dict[str, Any]]
     notices: list[str]
     report_id: str | None
+    draft: bool = Field(False, description="The city's part of this guide is an unreviewed draft (hogo flow draft).")
+    draft_notice: str | None = Field(None, description="The Japanese notice shown while it is a draft.")
 
 
 class ReportOut(BaseModel):
