@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.plaintext import refuse_control
 from bot.privacy import mask_my_numbers
 from corpus.errors import HogoError
 
@@ -21,7 +22,7 @@ def check_question(question: str) -> str:
         raise BadQuestion("the question is empty", "質問を入力してください。")
     if len(question) > MAX_QUESTION:
         raise BadQuestion(f"the question is longer than {MAX_QUESTION} characters", TOO_LONG_JA)
-    return question
+    return refuse_control(question, "the question")
 
 
 def prepare_question(question: str) -> tuple[str, int]:

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from bot.dialogue.spec import FlowError, Step
+from bot.plaintext import CONTROL_JA, has_control
 from bot.privacy import mask_my_numbers
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -43,6 +44,8 @@ def fold(text: str) -> str:
 def parse(step: Step, raw: Any) -> tuple[Any, list[str]]:
     """Return (stored value, notices for the clerk). Raises AnswerError."""
     notices: list[str] = []
+    if has_control(raw):  # PostgreSQL cannot store NUL: refused on every database alike
+        raise AnswerError(step, CONTROL_JA)
     if isinstance(raw, str):
         raw = raw.strip()
     if raw is None or raw == "" or raw == []:

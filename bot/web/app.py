@@ -22,12 +22,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.dialogue.engine import FlowService, View
 from bot.llm import open_composer
+from bot.plaintext import CONTROL_JA
 from bot.privacy import install_log_masking, mask_my_numbers
 from bot.questions import TOO_LONG_JA, prepare_question
 from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.store import ReportNotFound, ReportRow, SessionNotFound
 from bot.web import models
+from bot.web.guards import ControlCharacterGuard
 from bot.web.security import (
     API_CSP,
     PAGE_CSP,
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     origins = sorted({o for allowed in settings.site_keys.values() for o in allowed if o != "self"})
+    app.add_middleware(ControlCharacterGuard)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"],
                        expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
@@ -201,7 +204,9 @@ def _errors(app: FastAPI) -> None:
         errors = exc.errors()
         fields = [".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors]
         message = "入力内容を確認してください。"
-        if any(f == "question" and e["type"] == "string_too_long" for f, e in zip(fields, errors, strict=True)):
+        if any(e["type"] == "control_characters" for e in errors):
+            message = CONTROL_JA
+        elif any(f == "question" and e["type"] == "string_too_long" for f, e in zip(fields, errors, strict=True)):
             message = TOO_LONG_JA
         elif any(e["type"] in ("json_invalid", "model_attributes_type", "dict_type") for e in errors):
             message = "送信された内容を読み取れませんでした。"

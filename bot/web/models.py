@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
+from bot.plaintext import CONTROL_JA, has_control
 from bot.questions import MAX_QUESTION
 
 
+def _no_control(value: Any) -> Any:
+    if has_control(value):
+        raise PydanticCustomError("control_characters", CONTROL_JA)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control)]  # every text a request brings in: no NUL and the like
+
+
 class SessionRequest(BaseModel):
-    site_key: str = Field(..., max_length=100, description="The public site key from the script tag.")
-    previous: str | None = Field(None, max_length=2000, description="An expired token, to keep the same visitor.")
+    site_key: Text = Field(..., max_length=100, description="The public site key from the script tag.")
+    previous: Text | None = Field(None, max_length=2000, description="An expired token, to keep the same visitor.")
 
 
 class SessionOut(BaseModel):
@@ -21,8 +32,8 @@ class SessionOut(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(..., max_length=MAX_QUESTION, description="The question as staff would type it.")
-    scope: list[str] | None = Field(None, max_length=20, description="Document ids; all when empty.")
+    question: Text = Field(..., max_length=MAX_QUESTION, description="The question as staff would type it.")
+    scope: list[Text] | None = Field(None, max_length=20, description="Document ids; all when empty.")
     k: int = Field(5, ge=1, le=20)
 
 
@@ -81,18 +92,19 @@ class FlowInfo(BaseModel):
 
 
 class StartFlowRequest(BaseModel):
-    scope: str | None = Field(None, max_length=128)
+    scope: Text | None = Field(None, max_length=128)
 
 
 class AnswerRequest(BaseModel):
-    step_id: str | None = Field(None, max_length=128, description="The step answered; the current one if empty.")
-    value: Any = Field(None, description="The answer: text, a number, a list for multi-select, or {status, note}.")
-    request_id: str | None = Field(None, max_length=100, description="Makes a retried request advance once.")
+    step_id: Text | None = Field(None, max_length=128, description="The step answered; the current one if empty.")
+    value: Annotated[Any, AfterValidator(_no_control)] = Field(
+        None, description="The answer: text, a number, a list for multi-select, or {status, note}.")
+    request_id: Text | None = Field(None, max_length=100, description="Makes a retried request advance once.")
 
 
 class BackRequest(BaseModel):
-    from_step: str | None = Field(None, max_length=128, description="Go back only if this step is current.")
-    request_id: str | None = Field(None, max_length=100)
+    from_step: Text | None = Field(None, max_length=128, description="Go back only if this step is current.")
+    request_id: Text | None = Field(None, max_length=100)
 
 
 class FlowView(BaseModel):
@@ -129,10 +141,10 @@ class ReportSummary(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    question: str = Field(..., min_length=1, max_length=MAX_QUESTION)
+    question: Text = Field(..., min_length=1, max_length=MAX_QUESTION)
     rating: Literal["up", "down"]
-    comment: str | None = Field(None, max_length=2000)
-    cited_keys: list[str] = Field(default_factory=list, max_length=50)
+    comment: Text | None = Field(None, max_length=2000)
+    cited_keys: list[Text] = Field(default_factory=list, max_length=50)
 
 
 class FeedbackOut(BaseModel):

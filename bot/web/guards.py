@@ -1,0 +1,40 @@
+"""What the app refuses before any route sees a request.
+
+A path with a control character names nothing (404, as any unknown id); a query parameter with one is
+refused with the Japanese message (422), as the same text in a JSON body is.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.plaintext import CONTROL, CONTROL_JA
+
+
+class ControlCharacterGuard:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if CONTROL.search(scope.get("path", "")):  # the server has decoded %00 already
+                await _json(send, 404, {"code": "http_404", "message": "ページが見つかりません。"})
+                return
+            query = scope.get("query_string", b"").decode("latin-1")
+            fields = [name for name, value in parse_qsl(query, keep_blank_values=True)
+                      if CONTROL.search(name) or CONTROL.search(value)]
+            if fields:
+                await _json(send, 422, {"code": "invalid_request", "message": CONTROL_JA, "fields": fields})
+                return
+        await self.app(scope, receive, send)
+
+
+async def _json(send: Send, status: int, error: dict, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"error": error}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
