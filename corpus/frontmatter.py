@@ -188,6 +188,34 @@ def _date_key(text: str) -> tuple[int, ...]:
     return (_ERAS[era], 1 if year == "元" else int(year), int(month or 0), int(day or 0))
 
 
+_ERA_START = {1: 1868, 2: 1912, 3: 1926, 4: 1989, 5: 2019}  # the Gregorian year of each era's 元年
+
+
+def iso_date(value: object) -> str | None:
+    """A date as YYYY-MM-DD: 令和4年3月31日 → 2022-03-31; an ISO date (text or YAML date) as it is; None for
+    anything else, such as 令和3年告示第12号 (an amendment known by its year only)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    text = fold(str(value or "")).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return text
+    match = _DATE.fullmatch(text)
+    if not match:
+        return None
+    era, year, month, day = _date_key(written_date(match))
+    return f"{_ERA_START[era] + year - 1:04d}-{month:02d}-{day:02d}"
+
+
+def effective_date(meta: dict) -> str | None:
+    """When a version of a regulation came into force, as YYYY-MM-DD: the front matter's ``effective``,
+    else its latest dated amendment (改正), else its enactment (制定)."""
+    if meta.get("effective"):
+        return iso_date(meta["effective"])
+    amended = meta.get("amended") or []
+    dates = [d for d in (iso_date(a) for a in (amended if isinstance(amended, list) else [amended])) if d]
+    return max(dates) if dates else iso_date(meta.get("enacted"))
+
+
 def derived_id(title: str, instrument: str | None) -> str | None:
     """An id from the ASCII letters of a title (ICT利用規程 → ict-kitei); None when it has none."""
     words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", title).lower())

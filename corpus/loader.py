@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -32,6 +33,8 @@ def split_front_matter(text: str, source: str = "<text>") -> tuple[dict, str, in
         raise CorpusParseError(2, f"front matter is not valid YAML: {exc}", source) from None
     if not isinstance(meta, dict):
         raise CorpusParseError(2, "front matter must be a mapping of 'key: value' lines", source)
+    # `effective: 2024-04-01` reads as a date; keep it text like every other field (JSON, comparisons)
+    meta = {k: v.isoformat() if isinstance(v, date) else v for k, v in meta.items()}
     body_start = text[: end + 5].count("\n") + 1
     return meta, text[end + 5 :], body_start
 
@@ -73,7 +76,7 @@ class Corpus:
                 f"corpus folder {directory} does not exist; set HOGO_CORPUS_DIR to a folder of .txt files"
             )
         corpus = cls()
-        for path in sorted(directory.glob("*.txt")):
+        for path in sorted(directory.glob("*.txt")):  # not subfolders: versions/ keeps superseded texts
             reg = parse_file(path)
             if reg.id in corpus.regulations:
                 raise CorpusError(

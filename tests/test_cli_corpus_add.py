@@ -42,13 +42,16 @@ def test_add_without_an_answer_or_yes_says_how_to_skip_the_question(tmp_path, en
     assert not (tmp_path / "regs").exists()
 
 
-def test_add_refuses_an_id_already_in_the_corpus(tmp_path, env):
+def test_an_id_already_in_the_corpus_is_a_new_version_whose_dates_must_be_known(tmp_path, env):
     regs = tmp_path / "regs"
     regs.mkdir()
     (regs / "sample-kitei.txt").write_text("---\nid: sample-kitei\n---\n第1条 既存の規程。\n", encoding="utf-8")
     result = run("corpus", "add", str(write_page(tmp_path, "two-columns")), "--id", "sample-kitei", "--yes", env=env)
     assert result.returncode == 2
-    assert "id 'sample-kitei' is already in the corpus; add --replace" in result.stderr
+    assert "改正の内容（sample-kitei.txt との違い）: 追加 " in result.stdout
+    assert "sample-kitei.txt names no enactment or amendment date" in result.stderr
+    assert "add 'effective: YYYY-MM-DD' to its front matter (or use --replace" in result.stderr
+    assert not (regs / "versions").exists()
     assert (regs / "sample-kitei.txt").read_text(encoding="utf-8").endswith("第1条 既存の規程。\n")
 
 

@@ -2,25 +2,31 @@
 
 Extract the text (.txt, the HTML page, a text PDF, .docx), draft its front matter, show both with a
 summary of what the parser found, ask, write ``<corpus dir>/<id>.txt``, validate it as
-`hogo corpus validate` does, and index what changed.
+`hogo corpus validate` does, and index what changed. Given an id already in the corpus, the file is a new
+version of that regulation: the clause-level difference is shown too, and the text in force is kept under
+``versions/<id>/`` (see `bot.cli.corpus_amend`); ``--replace`` overwrites it instead.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import typer
 
+from bot.cli import corpus_amend
 from bot.services import open_engine
 from bot.settings import Settings
-from corpus.errors import CorpusError, HogoError, RegulationExistsError
+from corpus.errors import CorpusError, HogoError
 from corpus.extract import extract_text
 from corpus.folder import ids_in, unwritable, write_regulation
-from corpus.frontmatter import derived_id, draft_front_matter, suggested_id, to_yaml
+from corpus.frontmatter import derived_id, draft_front_matter, effective_date, suggested_id, to_yaml
 from corpus.loader import BUNDLED_DIR, DOC_ID, Corpus, parse_file, split_front_matter
 from corpus.model import Regulation
 from corpus.parser import parse_text
+from corpus.versions import archive
 
 YES = {"y", "yes", "はい", "ok"}
 
@@ -30,9 +36,15 @@ def add(
                                 help="The regulation: a .txt, the 例規集's HTML page, a text PDF or a .docx."),
     doc_id: str | None = typer.Option(None, "--id", help="Document id, a lowercase ASCII slug such as sample-kitei."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Write and index without asking."),
-    replace: bool = typer.Option(False, "--replace", help="Overwrite the regulation that already has this id."),
+    replace: bool = typer.Option(False, "--replace",
+                                 help="Overwrite the regulation that already has this id, keeping no version."),
+    effective: str | None = typer.Option(None, "--effective", metavar="YYYY-MM-DD",
+                                         help="When this text takes effect (default: its latest 改正 or 制定 date)."),
 ) -> None:
     """Add a city's regulation from the file its 例規集 publishes, then index it.
+
+    An id already in the corpus adds a new version: the clause-level difference is shown and the text in
+    force is kept (hogo corpus versions ID; hogo corpus show KEY --as-of DATE).
 
     Example: hogo corpus add reiki.html --id sample-kitei
     """
@@ -45,18 +57,27 @@ def add(
                           "set HOGO_CORPUS_DIR to a folder you can write (copy the .txt files you keep into it)")
     given, body, _ = split_front_matter(extract_text(file), file.name)
     draft = parse_text(body, doc_id="draft", title=given.get("title"), source=file.name)
-    meta = {**draft_front_matter(draft), **{k: v for k, v in given.items() if k != "id"}, "source_file": file.name}
+    meta = {**draft_front_matter(draft), **{k: v for k, v in given.items() if k != "id"}}
+    takes_effect = _iso(effective) if effective else effective_date(meta)
+    meta = {**meta, **({"effective": takes_effect} if takes_effect else {}), "source_file": file.name}
     doc = _doc_id(doc_id or given.get("id"), meta, file)
-    if doc in ids_in(corpus_dir) and not replace:
-        raise RegulationExistsError(f"id {doc!r} is already in the corpus; add --replace to overwrite it, "
-                                    "or choose another --id")
+    current = ids_in(corpus_dir).get(doc) if not replace else None
     meta = {"id": doc, **meta}
     reg = parse_text(body, doc_id=doc, title=meta.get("title"), meta=meta, source=file.name)
     typer.echo(to_yaml(meta), nl=False)
     _summary(reg)
+    kept_as = corpus_amend.compare(current, reg) if current is not None else None  # a new version
     if not yes:
-        _confirm(corpus_dir / f"{doc}.txt")
-    path = _write_and_validate(body, meta, corpus_dir, replace)
+        _confirm(corpus_dir / f"{doc}.txt", current and f"{current.name} を旧版（{kept_as} 施行）として保存し、")
+    kept = archive(current, corpus_dir, doc, kept_as) if current is not None and kept_as else None
+    try:
+        path = _write_and_validate(body, meta, corpus_dir, replace)
+    except BaseException:
+        if kept is not None:
+            os.replace(kept, current)  # type: ignore[arg-type]  # the text in force is back where it was
+        raise
+    if kept is not None:
+        typer.echo(f"旧版を保存しました: {kept}")
     typer.echo(f"書き込みました: {path}")
     engine = open_engine(settings, generative=False)  # embeds only what is new or changed
     report = engine.report
@@ -89,8 +110,15 @@ def _summary(reg: Regulation) -> None:
         typer.echo(f"注意: {warning}")
 
 
-def _confirm(target: Path) -> None:
-    typer.echo(f"{target} に書き込み、索引を更新します。よろしいですか？ [y/N] ", nl=False)
+def _iso(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise CorpusError(f"--effective takes a date as YYYY-MM-DD, e.g. 2024-04-01, not {text!r}") from None
+
+
+def _confirm(target: Path, keeping: str | None = None) -> None:
+    typer.echo(f"{keeping or ''}{target} に書き込み、索引を更新します。よろしいですか？ [y/N] ", nl=False)
     answer = sys.stdin.readline()
     if not answer:
         typer.echo("")

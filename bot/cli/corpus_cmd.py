@@ -1,4 +1,4 @@
-"""`hogo corpus …`: add, parse, list, show and validate regulation texts."""
+"""`hogo corpus …`: add, parse, list, show, validate regulation texts and list their versions."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import corpus_add
+from bot.cli import corpus_add, corpus_versions
 from bot.settings import Settings
 from corpus.crossrefs import CrossRef, describe, references_in
 from corpus.labels import headed, label
 from corpus.loader import Corpus, parse_file
 from corpus.model import Regulation, clause_text
 
-app = typer.Typer(help="Regulation texts: add, parse, list, show, validate.", no_args_is_help=True)
+app = typer.Typer(help="Regulation texts: add, parse, list, show, validate, versions.", no_args_is_help=True)
 app.command("add")(corpus_add.add)
+app.command("versions")(corpus_versions.versions)
 
 
 def _corpus() -> Corpus:
@@ -65,19 +66,29 @@ def list_(
 
 
 @app.command()
-def show(key: str = typer.Argument(..., help="Clause key, e.g. koriyama-kijun:22:1:2")) -> None:
+def show(
+    key: str = typer.Argument(..., help="Clause key, e.g. koriyama-kijun:22:1:2"),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="YYYY-MM-DD",
+                                     help="Show the text in force on that date (a kept version)."),
+) -> None:
     """Show one clause with its label and full text (an article or paragraph includes its items).
 
-    Example: hogo corpus show koriyama-kijun:22:1:2
+    Example: hogo corpus show koriyama-kijun:22:1:2 --as-of 2024-04-01
     """
     corpus = _corpus()
-    unit = corpus.unit(key)
-    reg = corpus.doc(unit.doc)
+    version = None
+    if as_of:
+        reg, unit, version = corpus_versions.as_of(corpus, Settings().corpus_dir, key, as_of)
+    else:
+        unit = corpus.unit(key)
+        reg = corpus.doc(unit.doc)
     heading = unit.heading or (reg.get(f"{unit.doc}:{unit.article}").heading if unit.article else None)
     if unit.kind == "suppl":
         heading = None  # a supplementary provision's label already carries it: 附則（令和3年4月1日）
     typer.echo(headed(label(reg, unit), heading))
     typer.echo(f"[{unit.key}]")
+    if version is not None:
+        typer.echo(f"版: {version.describe()}")
     typer.echo(clause_text(reg, unit))
     references = references_in(reg, unit)
     if references:

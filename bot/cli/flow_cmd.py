@@ -169,9 +169,16 @@ def reports_show(
     report_id: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json", help="The report JSON instead of Markdown."),
 ) -> None:
-    """Print one report (Markdown by default)."""
-    row = open_store(Settings()).get_report(report_id)
+    """Print one report (Markdown by default), then the version of the regulation it was made with and the
+    cited clauses amended since (see the old text with hogo corpus show KEY --as-of DATE)."""
+    settings = Settings()
+    row = open_store(settings).get_report(report_id)
     typer.echo(json.dumps(row.data, ensure_ascii=False, indent=2) if as_json else row.markdown)
+    if not as_json and row.data.get("regulation_version"):
+        from bot.cli.corpus_versions import report_notes
+
+        for line in report_notes(row.data["regulation_version"], load_corpus(settings), settings.corpus_dir):
+            typer.echo(line)
 
 
 @reports_app.command("export")

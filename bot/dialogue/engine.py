@@ -12,6 +12,7 @@ from bot.dialogue import conditions, consignment, incident, render, values
 from bot.dialogue.spec import Flow, FlowError, FlowLibrary, Step
 from bot.store import ReportRow, SessionRow, Store, now
 from corpus.loader import Corpus
+from corpus.versions import version_record
 
 log = logging.getLogger("hogo.flows")
 
@@ -244,6 +245,8 @@ class FlowService:
         answers = visible_answers(flow, state.answers)
         data = BUILDERS[flow.name](flow, answers, self.corpus)
         data = {"id": row.id, "status": "finished", "flow": flow.name, "scope": answers.get("scope"), **data}
+        if data["scope"] in self.corpus.regulations:  # the version cited, so a later amendment can be told
+            data["regulation_version"] = version_record(self.corpus.doc(data["scope"]), data.get("citations") or [])
         return ReportRow(id=row.id, flow=flow.name, scope=answers.get("scope"), owner=row.owner,
                          title=data["title"], data=data, markdown=render.markdown(data), created_at=now())
 
