@@ -60,11 +60,12 @@ def draft_flows(corpus: Corpus, doc: str, search: Search | None = None) -> Draft
                  missing=incident_missing + consignment_missing, retrieved=asked)
 
 
-def engine_search(engine: Any, doc: str, k: int = 8) -> Search:
-    """Retrieval as the drafter asks it: ``engine.ask`` scoped to the one document, the cited keys."""
+def engine_search(engine: Any, doc: str, k: int = 5, floor: float = 0.25) -> Search:
+    """Retrieval as the drafter asks it: ``engine.ask`` scoped to the one document; the keys it cites that
+    score at least ``floor`` of the best (in a short regulation the tail of k is the rest of the text)."""
 
     def search(question: str) -> list[str]:
-        return [c.key for c in engine.ask(question, [doc], k=k).citations]
+        return [c.key for c in engine.ask(question, [doc], k=k).citations if c.score >= floor]
 
     return search
 

@@ -20,6 +20,8 @@ from retrieval.facts import introduces_list, sentences
 
 CONSIGN = re.compile(r"委託|受託|受注者|派遣")
 CONSIGN_HEADING = re.compile(r"委託|受託|派遣")
+# what a clause retrieval found for a consignment question must still speak of: a contractor or a contract
+CONTRACTOR_WORDS = re.compile(CONSIGN.pattern + r"|業者|事業者|外部|契約|特記事項")
 FRAMING = re.compile(r"趣旨|目的|定義|用語|補則|雑則")
 PURPOSE = re.compile(r"(?:必要な事項を定める|目的と)(?:もの|こと)?(?:とする)?。?$")
 PERMISSIVE = re.compile(r"ことができる。?$")
@@ -97,7 +99,7 @@ def draft(reg: Regulation, search: Callable[[str], list[str]] | None = None) -> 
         text = statute.without_parentheticals(clause.text)
         if clause.unit.kind == "paragraph":
             hit = (clause.unit.article in articles or CONSIGN.search(text)
-                   or (clause.key in retrieved and clause.unit.article in mentions))
+                   or (clause.key in retrieved and clause.unit.article in mentions and CONTRACTOR_WORDS.search(text)))
             if hit:
                 _paragraph(clause, position, found, wide)
         elif clause.unit.kind == "item" and CONSIGN.search(text) and not _in_candidate(clause, found):
