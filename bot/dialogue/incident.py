@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.dialogue import conditions
+from bot.dialogue import conditions, legal_category
 from bot.dialogue.spec import Flow, Step
 from bot.dialogue.values import JST, UNKNOWN, display
 from corpus.loader import Corpus
@@ -51,22 +51,35 @@ def build_report(flow: Flow, answers: dict[str, Any], corpus: Corpus) -> dict[st
     for trigger in rules["triggers"]:
         if trigger.get("my_number") and not my_number:
             continue
-        if conditions.holds(trigger["when"], answers):
-            unknown_fields = [f for f in conditions.fields(trigger["when"]) if answers.get(f) == UNKNOWN]
+        asked = conditions.holds(trigger["when"], answers)
+        implied = not asked and conditions.holds(trigger.get("implied_by") or {"any": []}, answers)
+        if asked or implied:
+            unknown_fields = [f for f in conditions.fields(trigger["when"]) if asked and answers.get(f) == UNKNOWN]
             if trigger.get("my_number") and answers.get("contains_my_number") == UNKNOWN:
                 unknown_fields.append("contains_my_number")
             record = {"id": trigger["id"], "label": trigger["label"], "basis": trigger["basis"],
-                      "my_number": bool(trigger.get("my_number")), "from_unknown": unknown_fields}
+                      "my_number": bool(trigger.get("my_number")), "from_unknown": unknown_fields,
+                      "implied_by_event_type": answers.get("event_type") if implied else None}
             (excepted if encrypted else fired).append(record)
     required = bool(fired)
     appi = [t for t in fired if not t["my_number"]]
     mn = [t for t in fired if t["my_number"]]
+
+    # the legal category (漏えい・滅失・毀損, or only a おそれ), from the event type and its follow-ups ----
+    city_keys = city.cites_for("event_type")  # the city's clause defining 漏えい等, where it has one
+    category = legal_category.derive(rules["legal_category"], answers,
+                                     [corpus.label(corpus.unit(k)) for k in city_keys], city_keys)
+
+    if category["category"] is None and required:
+        category["reason"] += "報告の要否は、漏えい等のおそれがあるものとして判断しています。"
 
     # unknown answers, and which decisions they drove --------------------------------------------
     unknowns = []
     for field, value in answers.items():
         if value == UNKNOWN or (isinstance(value, list) and UNKNOWN in value):
             drove = [t["id"] for t in fired if field in t["from_unknown"]]
+            if field in category["from_unknown"]:
+                drove.append("legal_category")
             if field == "strongly_encrypted" and fired:
                 drove.append("encryption_exception_not_applied")
             unknowns.append({"field": field, "prompt": steps[field].prompt if field in steps else field,
@@ -118,7 +131,9 @@ def build_report(flow: Flow, answers: dict[str, Any], corpus: Corpus) -> dict[st
         parts = []
         for field in item["fields"]:
             value = answers.get(field)
-            if _filled(value) and field in steps:
+            if field == "legal_category":
+                parts.append(f"法令上の区分: {category['label']}")
+            elif _filled(value) and field in steps:
                 shown = display(steps[field], value, in_report=True)
                 parts.append(shown if len(item["fields"]) == 1 else f"{_short(steps[field])}: {shown}")
         value = "／".join(parts)
@@ -141,6 +156,8 @@ def build_report(flow: Flow, answers: dict[str, Any], corpus: Corpus) -> dict[st
         "municipality": municipality,
         "regulation": corpus.doc(city.doc).title,
         "discovered_at": answers.get("discovered_at"),
+        "event_type": answers.get("event_type"),
+        "legal_category": category,
         "ppc_report_required": required,
         "ppc_triggers": [t["id"] for t in fired],
         "triggers": fired,

@@ -27,12 +27,13 @@ def _incident(r: dict[str, Any]) -> str:
     out = [f"# {r['title']}", "", *_draft(r), f"- 報告ID: `{r['id']}`", f"- 規程: {r['regulation']}"]
     if r.get("body_name"):
         out.append(f"- 報告者（機関名）: {r['body_name']}")
-    out += ["", "## 判断結果", "",
+    out += ["", "## 判断結果", "", *_category(r),
             f"- 個人情報保護委員会への報告: **{_yes(r['ppc_report_required'])}**",
             f"- 本人への通知: **{_yes(r['notify_individuals'])}**"]
     if r["triggers"]:
         out.append("- 該当する事態:")
         out += [f"  - {t['label']}（{t['basis']}）" + ("　※「わからない」の回答による" if t["from_unknown"] else "")
+                + (f"　※事案の種類（{_event(r)}）による" if t.get("implied_by_event_type") else "")
                 for t in r["triggers"]]
     if r["encryption_exception"]["applied"] and r["encryption_exception"]["would_have_fired"]:
         out.append("- 高度な暗号化等の措置がされているため、報告対象の事態から除かれます。")
@@ -65,11 +66,31 @@ def _incident(r: dict[str, Any]) -> str:
                 + "、".join(r["missing_items"])]
     if r["unknowns"]:
         out += ["", "## 「わからない」と回答した項目", ""]
-        out += [f"- {u['prompt']}" + ("（この回答により報告対象と判断）" if u["drove"] else "") for u in r["unknowns"]]
+        out += [f"- {u['prompt']}" + _drove(u["drove"]) for u in r["unknowns"]]
     out += ["", "## 根拠", ""]
     out += [f"- {b}" for b in r["law_basis"]]
     out += [f"- `{k}`" for k in r["citations"]]
     return "\n".join(out) + "\n"
+
+
+def _event(r: dict[str, Any]) -> str:
+    return r["answers"].get("event_type", {}).get("display") or "未回答"
+
+
+def _category(r: dict[str, Any]) -> list[str]:
+    """事案の種類 as the clerk said it, and the legal category derived from it (with the reason and basis)."""
+    c = r.get("legal_category")
+    if not c:  # a report stored before the category was derived
+        return []
+    return [f"- 事案の種類: {_event(r)}",
+            f"- 法令上の区分: **{c['label']}**（{c['reason']}）",
+            f"  - 根拠: {'、'.join(c['basis'])}"]
+
+
+def _drove(drove: list[str]) -> str:
+    if [d for d in drove if d != "legal_category"]:
+        return "（この回答により報告対象と判断）"
+    return "（この回答により法令上の区分を慎重に判断）" if drove else ""
 
 
 def _consignment(r: dict[str, Any]) -> str:

@@ -46,6 +46,7 @@ class Option:
     value: str
     label: str
     aliases: tuple[str, ...] = ()  # other words accepted for this choice (漏えい, lost, ...)
+    listed: bool = True  # False: an earlier value still accepted (scripts, typed words) but not offered
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,14 @@ class Step:
                 return option.label
         return str(value)
 
+    def listed_options(self) -> tuple[Option, ...]:
+        """The choices offered in menus; unlisted ones are only accepted when given."""
+        return tuple(o for o in self.options if o.listed)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "prompt": self.prompt, "help": self.help,
-            "options": [{"value": o.value, "label": o.label} for o in self.options],
+            "options": [{"value": o.value, "label": o.label} for o in self.listed_options()],
             "required": self.required, "allow_unknown": self.allow_unknown, "allow_other": self.allow_other,
             "cites": list(self.cites), "basis": list(self.basis), "title": self.title, "phase": self.phase,
             "max_length": self.max_length,
@@ -94,7 +99,8 @@ def _options(raw: dict, kind: str) -> tuple[Option, ...]:
         return tuple(Option(v, label) for v, label in YESNO_OPTIONS)
     if kind == "check":
         return tuple(Option(v, label) for v, label in CHECK_OPTIONS)
-    return tuple(Option(str(o["value"]), str(o["label"]), tuple(str(a) for a in o.get("aliases", ())))
+    return tuple(Option(str(o["value"]), str(o["label"]), tuple(str(a) for a in o.get("aliases", ())),
+                        bool(o.get("listed", True)))
                  for o in raw.get("options", []))
 
 

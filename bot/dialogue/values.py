@@ -66,13 +66,14 @@ def _choice_value(step: Step, raw: Any) -> str | None:
         names = {option.value.lower(), fold(option.label), short, *(fold(a).lower() for a in option.aliases)}
         if lowered in names or text in names:
             return option.value
-    if text.isdigit() and 1 <= int(text) <= len(step.options):
-        return step.options[int(text) - 1].value
+    listed = step.listed_options()  # menu numbers count only the choices shown
+    if text.isdigit() and 1 <= int(text) <= len(listed):
+        return listed[int(text) - 1].value
     return None
 
 
 def _choices_text(step: Step) -> str:
-    return "、".join(f"{i}. {o.label}" for i, o in enumerate(step.options, 1))
+    return "、".join(f"{i}. {o.label}" for i, o in enumerate(step.listed_options(), 1))
 
 
 def _choice(step: Step, raw: Any, notices: list[str]) -> str:

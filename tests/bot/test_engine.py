@@ -13,8 +13,9 @@ from bot.dialogue.spec import FlowError
 from bot.dialogue.values import AnswerError
 from bot.store import SessionNotFound, Store
 
+# event_type "10" is the menu number of まだわからない, which has no follow-up questions
 INCIDENT_ANSWERS = [
-    ("discovered_at", "2026-04-01 10:00"), ("event_type", "2"), ("media", "1"), ("summary", "書類を紛失"),
+    ("discovered_at", "2026-04-01 10:00"), ("event_type", "10"), ("media", "1"), ("summary", "書類を紛失"),
     ("data_items", "氏名、住所"), ("affected_count", "30"), ("contains_my_number", "いいえ"),
     ("sensitive", "no"), ("ordinance_sensitive", "no"), ("financial_risk", "no"), ("malicious", "no"),
     ("publicly_viewable", "no"), ("contractor_involved", "no"), ("containment", "庁舎内を捜索"),

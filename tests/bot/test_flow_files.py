@@ -80,9 +80,14 @@ def test_conditions(cond, answers, expected):
 @pytest.mark.parametrize(
     ("step_id", "raw", "value"),
     [
-        ("event_type", "漏えい", "leak"),
+        ("event_type", "誤送付", "misdelivery"),
+        ("event_type", "メール誤送信", "mis_sending"),
         ("event_type", "紛失", "loss"),
-        ("event_type", "3", "damage"),
+        ("event_type", "3", "loss"),  # menu numbers count only the listed choices
+        ("event_type", "ランサムウェア", "unauthorized_access"),
+        ("event_type", "まだわからない", "unknown"),
+        ("event_type", "漏えい", "leak"),  # the earlier categories are still accepted, no longer offered
+        ("event_type", "毀損", "damage"),
         ("media", "USB、紙", ["usb", "paper"]),
         ("media", ["email", "ＦＡＸ"], ["email", "fax"]),
         ("data_items", "氏名、口座番号、学校名", ["name", "bank", "学校名"]),

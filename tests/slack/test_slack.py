@@ -114,6 +114,7 @@ def test_help_and_bind(slack):
 
 ANSWERS = {
     "scope": "koriyama-kijun", "discovered_at": datetime(2026, 4, 1, 10, 0, tzinfo=JST), "event_type": "loss",
+    "third_party_may_have_seen": "yes", "copy_exists": "no",
     "media": ["usb"], "summary": "USBメモリを紛失した", "data_items": ["name"], "affected_count": "150",
     "contains_my_number": "no", "sensitive": "no", "ordinance_sensitive": "no", "financial_risk": "no",
     "malicious": "no", "publicly_viewable": "no", "strongly_encrypted": "no", "contractor_involved": "no",

@@ -273,7 +273,9 @@ def test_the_incident_report_is_made_in_the_panel_and_downloaded(live_server, ta
     assert alert.get_attribute("id") in field.get_attribute("aria-describedby").split()
     type_in(page, "discovered_at", "2026-04-01T10:30")
 
-    choose(page, "event_type", "滅失（紛失・誤廃棄・データ消失）")
+    choose(page, "event_type", "紛失・置き忘れ")
+    choose(page, "third_party_may_have_seen", "はい")  # the follow-ups the legal category rests on
+    choose(page, "copy_exists", "いいえ")
     tick(page, "media", "USBメモリ等の記録媒体")
     type_in(page, "summary", f"USBメモリ1本を庁舎外で紛失した。住民150名分の名簿。{PAYLOAD}")
     tick(page, "data_items", "氏名", "住所")
@@ -333,7 +335,8 @@ def test_a_reload_keeps_the_conversation_and_resumes_the_flow(live_server, tab):
     ask(page, "委託先に再委託を認めるときの条件は？")
     start_incident(page)
     type_in(page, "discovered_at", "2026-04-01T10:30")
-    choose(page, "event_type", "漏えい（外部に出た・見られた・誤送付）")
+    choose(page, "event_type", "誤送信（メール・FAX）")
+    choose(page, "recovered_unopened", "いいえ")
     at(page, "media").get_by_label("メール", exact=True).check()
     visitor = stored_session(page)["visitor"]
 
@@ -342,7 +345,7 @@ def test_a_reload_keeps_the_conversation_and_resumes_the_flow(live_server, tab):
     expect(dialog).to_be_visible()  # it stays open on the tab that was in use
     expect(page.get_by_role("tab", name="事案を報告（漏えい等）")).to_have_attribute("aria-selected", "true")
     at(page, "media")
-    expect(page.get_by_text("ステップ 4 / 20")).to_be_visible()
+    expect(page.get_by_text("ステップ 5 / 21")).to_be_visible()
     tick(page, "media", "メール")
     at(page, "summary")
 
