@@ -29,7 +29,7 @@ from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.store import ReportNotFound, ReportRow, SessionNotFound
 from bot.web import models
-from bot.web.guards import ControlCharacterGuard
+from bot.web.guards import ControlCharacterGuard, ErrorGuard
 from bot.web.security import (
     API_CSP,
     PAGE_CSP,
@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     origins = sorted({o for allowed in settings.site_keys.values() for o in allowed if o != "self"})
+    app.add_middleware(ErrorGuard)  # innermost: its 500s and 503s get CORS and the security headers
     app.add_middleware(ControlCharacterGuard)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"],

@@ -1,17 +1,50 @@
-"""What the app refuses before any route sees a request.
+"""Guards around the routes: what the app refuses before a route sees a request, and what it answers when
+a route fails.
 
 A path with a control character names nothing (404, as any unknown id); a query parameter with one is
-refused with the Japanese message (422), as the same text in a JSON body is.
+refused with the Japanese message (422), as the same text in a JSON body is. Whatever a route raises
+becomes a JSON answer inside the app, so the server never sees the exception: uvicorn would close the
+keep-alive connection, and the next request on it would fail.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.plaintext import CONTROL, CONTROL_JA
+
+log = logging.getLogger("hogo.web")
+CRASHED_JA = "処理中に問題が発生しました。時間をおいて再度お試しください。"
+
+
+class ErrorGuard:
+    """Anything a route raises becomes a JSON 500, logged with its traceback; the connection stays open."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("%s %s crashed", scope.get("method"), scope.get("path"))
+            if started:  # half a response is out: the server ends it, as it must
+                return
+            await _json(send, 500, {"code": "internal_error", "message": CRASHED_JA})
 
 
 class ControlCharacterGuard:
