@@ -94,6 +94,12 @@ slack_channels = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+heartbeat = Table(
+    "hogo_heartbeat", metadata,  # one row, written by readiness checks: a database that reads but cannot write
+    Column("id", Integer, primary_key=True, autoincrement=False),  # is not ready
+    Column("beat_at", DateTime(timezone=True), nullable=False),
+)
+
 
 class SessionNotFound(HogoError):
     code = "session_not_found"
@@ -246,7 +252,9 @@ class Store:
                         conn.execute(insert(reports).values(**report.__dict__))
             except _Lost:
                 pass
-            except OperationalError as exc:  # SQLite busy beyond its timeout: back off and retry
+            except OperationalError as exc:  # busy beyond its timeout: back off and retry; other faults go up
+                if not _busy(exc):
+                    raise
                 log.warning("session %s update attempt %d failed: %s", session_id, attempt + 1, exc.orig)
             else:
                 return SessionRow(**{**new.__dict__, "version": current.version + 1})
@@ -282,6 +290,17 @@ class Store:
             return int(result.inserted_primary_key[0])
 
 
+    def check_writable(self) -> None:
+        """Write the heartbeat row; raises when the database takes reads but not writes (read-only, disk full)."""
+        with self.engine.begin() as conn:
+            if conn.execute(update(heartbeat).where(heartbeat.c.id == 1).values(beat_at=now())).rowcount:
+                return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(heartbeat).values(id=1, beat_at=now()))
+        except IntegrityError:
+            pass  # another process wrote it first: the database takes writes
+
     # slack ------------------------------------------------------------------------------------------
     def claim_event(self, event_id: str) -> bool:
         """True the first time an event id is seen, False for every retry (across processes)."""
@@ -304,6 +323,12 @@ class Store:
 
 class _Lost(Exception):
     """Another writer updated the row first."""
+
+
+def _busy(exc: OperationalError) -> bool:
+    """Another writer holds the lock (SQLite) or won a conflict (PostgreSQL): worth trying again."""
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return state in ("40001", "40P01", "55P03") or any(w in str(exc.orig).lower() for w in ("locked", "busy"))
 
 
 def _to_json(value: Any) -> str:

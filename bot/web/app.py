@@ -16,11 +16,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.dialogue.engine import FlowService, View
+from bot.faults import one_line
 from bot.llm import open_composer
 from bot.plaintext import CONTROL_JA
 from bot.privacy import install_log_masking, mask_my_numbers
@@ -36,7 +36,6 @@ from bot.web.security import (
     SECURITY_HEADERS,
     AuthError,
     ForbiddenError,
-    RateLimited,
     RateLimiter,
     TokenSigner,
     load_secret,
@@ -188,7 +187,8 @@ class _TooLarge(Exception):
 
 
 def _error_response(exc: HogoError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    retry_after = getattr(exc, "retry_after", None)  # rate limits, and faults of the disk or the database
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     return JSONResponse({"error": {"code": exc.code, "message": exc.message_ja}}, status_code=exc.http_status,
                         headers=headers)
 
@@ -274,10 +274,9 @@ def _routes(app: FastAPI) -> None:
     def ready(request: Request) -> JSONResponse:
         state = getattr(request.app.state, "res", None)
         try:
-            with state.flows.store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # the database is down: not ready
-            log.warning("readiness: database unavailable: %s", exc)
+            state.flows.store.check_writable()  # a write, not SELECT 1: a read-only or full database is not ready
+        except Exception as exc:
+            log.warning("readiness: the database cannot be written: %s", one_line(exc))
             return JSONResponse({"error": {"code": "not_ready", "message": "準備中です。"}}, status_code=503)
         return JSONResponse({"status": "ready", "regulations": sorted(state.engine.corpus.regulations),
                              "passages": len(state.engine.passages)})

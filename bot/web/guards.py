@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.faults import as_unavailable
 from bot.plaintext import CONTROL, CONTROL_JA
 
 log = logging.getLogger("hogo.web")
@@ -22,7 +23,8 @@ CRASHED_JA = "処理中に問題が発生しました。時間をおいて再度
 
 
 class ErrorGuard:
-    """Anything a route raises becomes a JSON 500, logged with its traceback; the connection stays open."""
+    """A fault of the machine (disk, database) becomes 503 with Retry-After and one log line; anything else
+    a JSON 500, logged with its traceback. Both keep the connection open."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,11 +42,19 @@ class ErrorGuard:
 
         try:
             await self.app(scope, receive, watched)
-        except Exception:
-            log.exception("%s %s crashed", scope.get("method"), scope.get("path"))
+        except Exception as exc:
+            fault = as_unavailable(exc)
+            if fault is not None:
+                log.error("%s %s: %s", scope.get("method"), scope.get("path"), fault.message)
+            else:
+                log.exception("%s %s crashed", scope.get("method"), scope.get("path"))
             if started:  # half a response is out: the server ends it, as it must
                 return
-            await _json(send, 500, {"code": "internal_error", "message": CRASHED_JA})
+            if fault is not None:
+                await _json(send, 503, {"code": fault.code, "message": fault.message_ja},
+                            [(b"retry-after", str(fault.retry_after).encode())])
+            else:
+                await _json(send, 500, {"code": "internal_error", "message": CRASHED_JA})
 
 
 class ControlCharacterGuard:
