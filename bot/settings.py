@@ -5,11 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dialogue.spec import BUNDLED_FLOWS
 from corpus.loader import BUNDLED_DIR
+
+
+class SiteKey(BaseModel):
+    """A widget site key in its object form: the page origins it may be used from and, optionally, the
+    documents its answers, clauses and dialogues are bound to (one server for several bodies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    origins: list[str]
+    scopes: list[str] | None = Field(None, min_length=1, description="Document ids; unset: every document.")
 
 
 class Settings(BaseSettings):
@@ -45,10 +55,11 @@ class Settings(BaseSettings):
     # web (hogo serve)
     secret_key: str | None = Field(None, description="Signs session tokens; set it when several servers run.")
     admin_token: str | None = Field(None, description="Bearer token for report listing and admin endpoints.")
-    site_keys: dict[str, list[str]] = Field(
+    site_keys: dict[str, list[str] | SiteKey] = Field(
         {"demo": ["self"]},
         description='Widget site key -> allowed page origins (JSON), e.g. {"intranet": ["https://portal.city.lg.jp"]}; '
-                    '"self" is the server\'s own origin.',
+                    '"self" is the server\'s own origin. Or an object binding the key to documents: '
+                    '{"koriyama": {"origins": ["https://portal.koriyama.example"], "scopes": ["koriyama-kijun"]}}.',
     )
     token_ttl: int = Field(1800, description="Seconds a widget session token lives.")
     rate_per_token: int = Field(60, description="Requests per minute per session token (0: no limit).")
@@ -63,7 +74,10 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(None, description="xapp-… app-level token for Socket Mode.")
     slack_api_url: str | None = Field(None, description="Web API base URL override (proxy, tests).")
     slack_report_channel: str | None = Field(None, description="Channel id of the privacy office: gets reports.")
-    slack_channel_scopes: dict[str, str] = Field({}, description="Channel id -> regulation id (JSON).")
+    slack_channel_scopes: dict[str, str | list[str]] = Field(
+        {}, description="Channel id -> regulation id or ids (JSON); narrows the workspace's binding, never widens it.")
+    slack_team_scopes: dict[str, list[str]] = Field(
+        {}, description='Workspace (team) id -> regulation ids (JSON), e.g. {"T0123": ["mima-kitei"]}.')
 
     @field_validator("data_dir", "corpus_dir", "flows_dir")
     @classmethod

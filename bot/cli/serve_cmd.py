@@ -7,7 +7,8 @@ import os
 
 import typer
 
-from bot.services import open_engine, open_store
+from bot import bindings
+from bot.services import load_corpus, open_engine, open_store
 from bot.settings import Settings
 
 
@@ -27,6 +28,7 @@ def serve(
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bindings.check(settings, load_corpus(settings).regulations)  # a mistyped binding fails before indexing
     engine = open_engine(settings)  # builds the index once, before any worker starts
     engine.cache_size = settings.answer_cache
     open_store(settings).close()  # and creates the database tables once

@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from bot import bindings
 from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.slack.app import SlackNotConfigured, create_slack_app
@@ -22,8 +23,10 @@ def slack() -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not settings.slack_app_token:
         raise SlackNotConfigured("set HOGO_SLACK_APP_TOKEN (an app-level token with connections:write)")
+    corpus = load_corpus(settings)
+    bindings.check(settings, corpus.regulations)  # a mistyped binding fails before indexing
     engine = open_engine(settings)
-    flows = open_flows(settings, load_corpus(settings))
+    flows = open_flows(settings, corpus)
     app = create_slack_app(settings, engine, flows)
     typer.echo("hogo: connected to Slack over Socket Mode (Ctrl-C to stop)", err=True)
     SocketModeHandler(app, settings.slack_app_token).start()

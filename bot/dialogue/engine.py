@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogue import conditions, consignment, incident, render, values
-from bot.dialogue.spec import Flow, FlowError, FlowLibrary, Step
+from bot.dialogue.spec import Flow, FlowError, FlowLibrary, Step, UnknownFlowError
 from bot.store import ReportRow, SessionRow, Store, now
 from corpus.loader import Corpus
 from corpus.versions import version_record
@@ -45,13 +45,15 @@ class FlowState:
     history: list[str] = field(default_factory=list)  # step ids in the order they were answered
     drafts: dict[str, Any] = field(default_factory=dict)  # answers withdrawn by "back", offered as defaults
     applied: list[str] = field(default_factory=list)  # request ids already applied
+    bound: list[str] | None = None  # the regulations this session may choose from; None: every one
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowState:
         return cls(**{k: data.get(k, v) for k, v in cls().__dict__.items()})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"answers": self.answers, "history": self.history, "drafts": self.drafts, "applied": self.applied}
+        return {"answers": self.answers, "history": self.history, "drafts": self.drafts, "applied": self.applied,
+                "bound": self.bound}
 
 
 # pure operations ---------------------------------------------------------------------------------
@@ -145,9 +147,15 @@ class FlowService:
         self.store, self.library, self.corpus = store, library, corpus
 
     # lifecycle ----------------------------------------------------------------------------------
-    def start(self, flow_name: str, scope: str | None = None, owner: str | None = None) -> View:
-        flow = self.library.get(flow_name)
-        state = FlowState()
+    def start(self, flow_name: str, scope: str | None = None, owner: str | None = None,
+              bound: list[str] | None = None) -> View:
+        """Start a dialogue. ``bound`` (a site key's or a workspace's regulations) limits the scope question
+        to those; with one regulation left, or a ``scope`` given, the question is answered already."""
+        state = FlowState(bound=list(bound) if bound is not None else None)
+        flow = self._flow(flow_name, state)
+        if not flow.cities:
+            raise UnknownFlowError(f"flow {flow.name!r} has no file for the bound regulations {bound}",
+                                   f"ここで利用できる規程向けのガイド「{flow.title}」はまだ用意されていません。")
         if scope is None and len(flow.cities) == 1:
             scope = next(iter(flow.cities))
         if scope is not None:
@@ -214,7 +222,7 @@ class FlowService:
             if request_id and request_id in state.applied:
                 return row, None
             _require_active(row)
-            if not apply(self.library.get(row.flow), state):
+            if not apply(self._flow(row.flow, state), state):
                 return row, None
             self._remember(state, request_id)
             row.state, row.scope = state.to_dict(), state.answers.get("scope")
@@ -227,8 +235,8 @@ class FlowService:
             if row.status == "finished":
                 return row, None
             _require_active(row)
-            flow = self.library.get(row.flow)
             state = FlowState.from_dict(row.state)
+            flow = self._flow(row.flow, state)
             step = current(flow, state)
             if step is not None:
                 raise IncompleteError(f"session {row.id}: step {step.id!r} is not answered",
@@ -292,9 +300,12 @@ class FlowService:
         if request_id:
             state.applied = [*state.applied, request_id][-MAX_APPLIED:]
 
+    def _flow(self, name: str, state: FlowState) -> Flow:
+        return self.library.get(name).bound_to(state.bound)
+
     def view(self, row: SessionRow, notices: list[str] | None = None) -> View:
-        flow = self.library.get(row.flow)
         state = FlowState.from_dict(row.state)
+        flow = self._flow(row.flow, state)
         step = current(flow, state) if row.status == "active" else None
         city = flow.cities.get(row.scope or "")
         draft_notice = flow.draft_notice if city is not None and city.draft else None

@@ -165,6 +165,12 @@ class Flow:
             out.extend(city.steps)
         return out
 
+    def bound_to(self, docs: list[str] | None) -> Flow:
+        """The same flow offering only these regulations (a site or workspace bound to some cities)."""
+        if docs is None:
+            return self
+        return Flow(**{**self.__dict__, "cities": {d: c for d, c in self.cities.items() if d in docs}})
+
     def city(self, doc: str) -> CityRules:
         try:
             return self.cities[doc]

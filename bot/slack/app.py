@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot import bindings
 from bot.dialogue.engine import FlowService
 from bot.dialogue.spec import FlowError
 from bot.privacy import mask_my_numbers
@@ -26,7 +27,7 @@ from bot.questions import prepare_question
 from bot.settings import Settings
 from bot.slack import blocks
 from bot.web.security import load_secret
-from corpus.errors import HogoError
+from corpus.errors import HogoError, UnknownClauseError
 
 log = logging.getLogger("hogo.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -59,26 +60,28 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
     if client is None:
         kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
         client = WebClient(token=settings.slack_bot_token, **kwargs)
+    bindings.check(settings, engine.corpus.regulations)
     app = App(signing_secret=settings.slack_signing_secret, client=client, process_before_response=False)
     store = flows.store
 
-    def scope_for(channel: str | None) -> list[str] | None:
-        if not channel:
-            return None
-        bound = store.channel_scope(channel) or settings.slack_channel_scopes.get(channel)
-        return [bound] if bound else None
+    def scope_for(team: str | None, channel: str | None) -> list[str] | None:
+        """The documents answers and dialogues use here: the workspace's binding, narrowed (never widened)
+        by the channel's (`/hogo bind`, else HOGO_SLACK_CHANNEL_SCOPES); None: every document."""
+        stored = store.channel_scope(channel) if channel else None
+        channel_bound = [stored] if stored else bindings.channel_scopes(settings, channel)
+        return bindings.within(bindings.team_scopes(settings, team), channel_bound)
 
     def first_delivery(body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
         return store.claim_event(event_id) if event_id else True
 
-    def answer(question: str, channel: str | None) -> dict[str, Any]:
+    def answer(question: str, team: str | None, channel: str | None) -> dict[str, Any]:
         question, _ = prepare_question(question)
-        return engine.ask(question, scope_for(channel), 5).to_dict()
+        return engine.ask(question, scope_for(team, channel), 5).to_dict()
 
-    def reply(client: WebClient, channel: str, thread_ts: str | None, question: str) -> None:
+    def reply(client: WebClient, team: str | None, channel: str, thread_ts: str | None, question: str) -> None:
         try:
-            data = answer(question, channel)
+            data = answer(question, team, channel)
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=data["answer"][:3000],
                                     blocks=blocks.answer_blocks(data), unfurl_links=False)
         except HogoError as exc:
@@ -91,31 +94,35 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
     def ack_event(ack: Ack) -> None:
         ack()
 
-    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+    def on_mention(body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("bot_id") or not first_delivery(body):
             return
         question = MENTION.sub("", event.get("text", "")).strip()
-        reply(client, event["channel"], event.get("thread_ts") or event["ts"], question)
+        reply(client, context.team_id, event["channel"], event.get("thread_ts") or event["ts"], question)
 
-    def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+    def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
         if not first_delivery(body):
             return
-        reply(client, event["channel"], event.get("thread_ts") or event["ts"], event.get("text", ""))
+        reply(client, context.team_id, event["channel"], event.get("thread_ts") or event["ts"], event.get("text", ""))
 
     app.event("app_mention")(ack=ack_event, lazy=[on_mention])
     app.event("message")(ack=ack_event, lazy=[on_message])
 
     # buttons on answers ----------------------------------------------------------------------------------
     @app.action(re.compile(r"^show_clause_(ref_)?\d+$"))
-    def show_clause(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def show_clause(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
         """条文を表示 and the buttons for clauses cited inside a clause: the value is a key, or several keys
-        joined by commas (a range such as 前各号)."""
+        joined by commas (a range such as 前各号). Clauses of documents outside the binding are not shown."""
         ack()
         corpus = engine.corpus
+        bound = scope_for(context.team_id, (body.get("channel") or {}).get("id"))
         try:
             units = [corpus.unit(key) for key in action["value"].split(",")[: blocks.MODAL_CLAUSES]]
+            if bound is not None and any(u.doc not in bound for u in units):
+                raise UnknownClauseError(f"{action['value']}: outside the binding {bound}")
             from corpus.model import clause_text
 
             view = blocks.clause_modal(*[(corpus.label(u), clause_text(corpus.doc(u.doc), u)) for u in units])
@@ -140,14 +147,15 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
             client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
 
     # /hogo ------------------------------------------------------------------------------------------------
-    def open_flow(client: WebClient, trigger_id: str, user: str, name: str, channel: str | None) -> None:
+    def open_flow(client: WebClient, trigger_id: str, user: str, name: str, team: str | None,
+                  channel: str | None) -> None:
         owner = f"slack:{user}"
+        bound = scope_for(team, channel)
         active = store.list_sessions("active", limit=1, owner=owner, flow=name)
-        if active:  # a closed modal resumes where it stopped: the draft is kept server-side
-            view = flows.get(active[0].id)
-        else:
-            bound = scope_for(channel)
-            view = flows.start(name, bound[0] if bound else None, owner=owner)
+        if active and (bound is None or active[0].scope in bound):
+            view = flows.get(active[0].id)  # a closed modal resumes where it stopped: the draft is kept server-side
+        else:  # one bound document: started for it without asking; several: only those offered
+            view = flows.start(name, owner=owner, bound=bound)
         client.views_open(trigger_id=trigger_id, view=blocks.step_modal(view))
 
     def ack_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -157,7 +165,7 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
             ack()
             try:
                 open_flow(client, command["trigger_id"], command["user_id"], FLOW_WORDS[word],
-                          command.get("channel_id"))
+                          command.get("team_id"), command.get("channel_id"))
             except HogoError as exc:
                 respond(text=exc.message_ja, response_type="ephemeral")
             except Exception:
@@ -167,8 +175,9 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
             ack(text=blocks.HELP)
         elif word == "bind":
             doc = text.split()[1] if len(text.split()) > 1 else ""
-            if doc not in engine.corpus.regulations:
-                ack(text=f"規程IDを指定してください（{', '.join(engine.corpus.regulations)}）。")
+            allowed = bindings.team_scopes(settings, command.get("team_id")) or list(engine.corpus.regulations)
+            if doc not in allowed:  # only within the workspace's documents
+                ack(text=f"規程IDを指定してください（{', '.join(allowed)}）。")
             else:
                 store.bind_channel(command["channel_id"], doc)
                 ack(text=f"このチャンネルの質問は「{engine.corpus.doc(doc).title}」から答えます。")
@@ -181,7 +190,7 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
         if word in FLOW_WORDS or word in ("help", "ヘルプ", "使い方", "bind"):
             return
         try:
-            data = answer(text, command.get("channel_id"))
+            data = answer(text, command.get("team_id"), command.get("channel_id"))
             respond(text=data["answer"][:3000], blocks=blocks.answer_blocks(data), response_type="in_channel")
         except HogoError as exc:
             respond(text=exc.message_ja, response_type="ephemeral")
@@ -272,9 +281,10 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
         client.views_publish(user_id=user, view=blocks.home_view(reports))
 
     @app.action(re.compile(r"^home_(incident|consignment)$"))
-    def home_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def home_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
         ack()
-        open_flow(client, body["trigger_id"], body["user"]["id"], action["value"], None)
+        open_flow(client, body["trigger_id"], body["user"]["id"], action["value"], context.team_id, None)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
  *
  *   <script src="https://hogo.example/widget.js" data-site-key="intranet" defer></script>
  *
+ * A site key bound to some regulations (HOGO_SITE_KEYS) keeps answers, clauses and guides to those.
  * Optional attributes: data-scope="koriyama-kijun" (answer from one regulation only; the guides start
  * for it), data-title="…" (the panel title). The API is the origin this file was loaded from.
  *
@@ -663,7 +664,7 @@
 
   function fetchClause(key) {
     if (!clauseCache[key]) {
-      clauseCache[key] = request("GET", "/api/clauses/" + encodeURIComponent(key));
+      clauseCache[key] = api("GET", "/api/clauses/" + encodeURIComponent(key));  // the token: a bound site key's documents
       clauseCache[key].catch(function () { delete clauseCache[key]; });
     }
     return clauseCache[key];
@@ -823,7 +824,7 @@
     if (state.flows) return Promise.resolve(state.flows);
     if (!state.flowsLoading) {
       state.flowsError = "";
-      state.flowsLoading = request("GET", "/api/flows").then(function (list) {
+      state.flowsLoading = api("GET", "/api/flows").then(function (list) {  // only the site key's documents
         state.flows = list;
         return list;
       }).catch(function (e) {

@@ -16,11 +16,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import bindings
 from bot.dialogue.engine import FlowService, View
-from bot.faults import one_line
 from bot.llm import open_composer
 from bot.plaintext import CONTROL_JA
 from bot.privacy import install_log_masking, mask_my_numbers
@@ -29,13 +30,14 @@ from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.store import ReportNotFound, ReportRow, SessionNotFound
 from bot.web import models
-from bot.web.guards import ControlCharacterGuard, ErrorGuard
+from bot.web.guards import ControlCharacterGuard
 from bot.web.security import (
     API_CSP,
     PAGE_CSP,
     SECURITY_HEADERS,
     AuthError,
     ForbiddenError,
+    RateLimited,
     RateLimiter,
     TokenSigner,
     load_secret,
@@ -57,6 +59,7 @@ STANDARD_ERRORS: dict[int | str, dict[str, Any]] = {401: ERRORS, 403: ERRORS, 40
 class Principal:
     visitor: str | None
     admin: bool = False
+    scopes: list[str] | None = None  # the documents the token's site key is bound to; None: every document
 
     @property
     def owner(self) -> str | None:
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
             ask_engine.cache_size = settings.answer_cache
         elif settings.llm and ask_engine.composer is None:  # a shared engine stays as its owner left it
             ask_engine = ask_engine.with_composer(open_composer(settings))
+        bindings.check(settings, ask_engine.corpus.regulations)
         flows = open_flows(settings, ask_engine.corpus if engine is not None else load_corpus(settings))
         secret = load_secret(settings.secret_key, settings.data_dir)
         slack = None
@@ -114,8 +118,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
                     '`{"error": {"code", "message"}}` with a Japanese message for staff.',
         lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
-    origins = sorted({o for allowed in settings.site_keys.values() for o in allowed if o != "self"})
-    app.add_middleware(ErrorGuard)  # innermost: its 500s and 503s get CORS and the security headers
+    origins = bindings.all_origins(settings)
     app.add_middleware(ControlCharacterGuard)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"],
@@ -187,8 +190,7 @@ class _TooLarge(Exception):
 
 
 def _error_response(exc: HogoError) -> JSONResponse:
-    retry_after = getattr(exc, "retry_after", None)  # rate limits, and faults of the disk or the database
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return JSONResponse({"error": {"code": exc.code, "message": exc.message_ja}}, status_code=exc.http_status,
                         headers=headers)
 
@@ -248,9 +250,33 @@ def principal(request: Request) -> Principal:
     admin = res(request).settings.admin_token
     if admin and hmac.compare_digest(raw.encode(), admin.encode()):
         return Principal(None, admin=True)
+    who = _verified(request, raw)
+    res(request).per_token.hit(who.visitor or "")
+    return who
+
+
+def reader(request: Request) -> Principal:
+    """Who reads clauses and the list of flows: anyone (as before), bound by the site key when the request
+    carries a token, as the widget's requests do."""
+    limit_ip(request)
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return Principal(None)
+    raw = header[7:].strip()
+    admin = res(request).settings.admin_token
+    if admin and hmac.compare_digest(raw.encode(), admin.encode()):
+        return Principal(None, admin=True)
+    return _verified(request, raw)
+
+
+def _verified(request: Request, raw: str) -> Principal:
+    """The token's visitor and binding. A token whose binding no longer matches the site key's (the setting
+    changed) is refused as expired, so the widget renews it and gets the current one."""
     token = res(request).signer.verify(raw)
-    res(request).per_token.hit(token.visitor)
-    return Principal(token.visitor)
+    scopes = list(token.scopes) if token.scopes is not None else None
+    if scopes != bindings.site_scopes(res(request).settings, token.site_key):
+        raise AuthError(f"site key {token.site_key!r} is bound differently now; renew the token")
+    return Principal(token.visitor, scopes=scopes)
 
 
 def admin_only(who: Principal = Depends(principal)) -> Principal:
@@ -274,9 +300,10 @@ def _routes(app: FastAPI) -> None:
     def ready(request: Request) -> JSONResponse:
         state = getattr(request.app.state, "res", None)
         try:
-            state.flows.store.check_writable()  # a write, not SELECT 1: a read-only or full database is not ready
-        except Exception as exc:
-            log.warning("readiness: the database cannot be written: %s", one_line(exc))
+            with state.flows.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is down: not ready
+            log.warning("readiness: database unavailable: %s", exc)
             return JSONResponse({"error": {"code": "not_ready", "message": "準備中です。"}}, status_code=503)
         return JSONResponse({"status": "ready", "regulations": sorted(state.engine.corpus.regulations),
                              "passages": len(state.engine.passages)})
@@ -287,7 +314,7 @@ def _routes(app: FastAPI) -> None:
         limit_ip(request)
         resources = res(request)
         origin = request.headers.get("origin", "")
-        allowed = resources.settings.site_keys.get(body.site_key)
+        allowed = bindings.site_origins(resources.settings, body.site_key)
         if allowed is None:
             raise ForbiddenError(f"unknown site key {body.site_key!r}",
                                  "このサイトでは利用できません（サイトキーが無効です）。")
@@ -301,19 +328,20 @@ def _routes(app: FastAPI) -> None:
                 visitor = old.visitor if old.site_key == body.site_key and old.origin == origin else None
             except AuthError:
                 visitor = None
-        raw, token = resources.signer.issue(origin, body.site_key, visitor)
+        raw, token = resources.signer.issue(origin, body.site_key, visitor,
+                                            scopes=bindings.site_scopes(resources.settings, body.site_key))
         return models.SessionOut(token=raw, expires_in=resources.settings.token_ttl, visitor=token.visitor)
 
-    def answer_for(body: models.AskRequest, request: Request):
+    def answer_for(body: models.AskRequest, request: Request, who: Principal):
         question, masked = prepare_question(body.question)
-        answer = res(request).engine.ask(question, body.scope or None, body.k)
+        answer = res(request).engine.ask(question, bindings.narrow(body.scope, who.scopes), body.k)
         _log_answer(answer, masked)
         return answer
 
     @app.post("/api/ask", tags=["ask"], response_model=models.AnswerOut, responses=STANDARD_ERRORS)
     def ask(body: models.AskRequest, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
         """Answer a question from the regulations in scope, citing verified clauses (best first)."""
-        return answer_for(body, request).to_dict()
+        return answer_for(body, request, who).to_dict()
 
     @app.post("/api/ask/stream", tags=["ask"], responses={200: {"content": {"text/event-stream": {}}},
                                                           **STANDARD_ERRORS})
@@ -324,7 +352,7 @@ def _routes(app: FastAPI) -> None:
         falls back, a `fallback` event says the chunks so far are withdrawn and the extractive text follows."""
         question, masked = prepare_question(body.question)
         engine = res(request).engine
-        scope = engine.scope_ids(body.scope or None)
+        scope = engine.scope_ids(bindings.narrow(body.scope, who.scopes))
         pieces = engine.ask_stream(question, scope, body.k)  # searches now: errors become JSON, not a broken stream
 
         def events() -> Iterator[str]:
@@ -354,27 +382,29 @@ def _routes(app: FastAPI) -> None:
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @app.get("/api/clauses/{key}", tags=["clauses"], response_model=models.ClauseOut, responses=STANDARD_ERRORS)
-    def clause(key: str, request: Request) -> models.ClauseOut:
+    def clause(key: str, request: Request, who: Principal = Depends(reader)) -> models.ClauseOut:
         """One clause by key (e.g. koriyama-kijun:23:1), verbatim, with its label and the clauses its text
-        cites (`references`, in order of appearance), so that a cited clause can be opened in turn."""
-        limit_ip(request)
+        cites (`references`, in order of appearance), so that a cited clause can be opened in turn. With a
+        token of a site key bound to some documents, a clause of another document is not found."""
         corpus = res(request).engine.corpus
         if len(key) > 200:
             raise UnknownClauseError("key too long")
         unit = corpus.unit(key)
+        if who.scopes is not None and unit.doc not in who.scopes:
+            raise UnknownClauseError(f"{key}: document {unit.doc} is outside the site key's binding")
         reg = corpus.doc(unit.doc)
         return models.ClauseOut(key=unit.key, doc=unit.doc, label=corpus.label(unit), heading=unit.heading,
                                 text=clause_text(reg, unit), municipality=str(reg.meta.get("municipality", "")),
                                 references=_references(reg, unit))
 
     @app.get("/api/flows", tags=["flows"], response_model=list[models.FlowInfo])
-    def flows(request: Request) -> list[models.FlowInfo]:
-        """The guided dialogues and the regulations each one is available for."""
-        limit_ip(request)
+    def flows(request: Request, who: Principal = Depends(reader)) -> list[models.FlowInfo]:
+        """The guided dialogues and the regulations each one is available for (with a token of a bound site
+        key, only the documents it is bound to)."""
         library = res(request).flows.library
         return [models.FlowInfo(name=f.name, title=f.title, description=f.description,
                                 scopes=[{"id": o.value, "label": o.label} for o in f.scope_step().options])
-                for f in library.flows.values()]
+                for f in (flow.bound_to(who.scopes) for flow in library.flows.values())]
 
     def own_session(request: Request, session_id: str, who: Principal) -> FlowService:
         service = res(request).flows
@@ -392,8 +422,10 @@ def _routes(app: FastAPI) -> None:
               responses=STANDARD_ERRORS)
     def start_flow(name: str, body: models.StartFlowRequest, request: Request,
                    who: Principal = Depends(principal)) -> dict[str, Any]:
-        """Start a dialogue (incident or consignment); the first question comes back."""
-        return view(res(request).flows.start(name, body.scope, owner=who.owner or "admin"))
+        """Start a dialogue (incident or consignment); the first question comes back. A token of a site key
+        bound to one document starts it for that document without asking; bound to several, only those."""
+        bindings.narrow([body.scope] if body.scope else None, who.scopes)  # a scope outside the binding: 403
+        return view(res(request).flows.start(name, body.scope, owner=who.owner or "admin", bound=who.scopes))
 
     @app.get("/api/flows/sessions/{session_id}", tags=["flows"], response_model=models.FlowView,
              responses=STANDARD_ERRORS)

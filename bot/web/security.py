@@ -48,6 +48,7 @@ class Token:
     origin: str
     site_key: str
     expires: int
+    scopes: tuple[str, ...] | None = None  # the documents the site key is bound to; None: every document
 
 
 def _b64(data: bytes) -> str:
@@ -63,10 +64,15 @@ class TokenSigner:
         self.secret, self.ttl = secret, ttl
 
     def issue(self, origin: str, site_key: str, visitor: str | None = None,
-              now: float | None = None) -> tuple[str, Token]:
-        token = Token(visitor or secrets.token_hex(12), origin, site_key, int((now or time.time()) + self.ttl))
-        payload = _b64(json.dumps({"v": token.visitor, "o": token.origin, "k": token.site_key, "e": token.expires},
-                                  separators=(",", ":")).encode())
+              now: float | None = None, scopes: list[str] | None = None) -> tuple[str, Token]:
+        """A signed token; ``scopes`` (a site key's binding) travel inside the signature, so a client
+        cannot widen them."""
+        token = Token(visitor or secrets.token_hex(12), origin, site_key, int((now or time.time()) + self.ttl),
+                      tuple(scopes) if scopes is not None else None)
+        claims: dict[str, object] = {"v": token.visitor, "o": token.origin, "k": token.site_key, "e": token.expires}
+        if token.scopes is not None:
+            claims["s"] = list(token.scopes)
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}", token
 
     def verify(self, raw: str, now: float | None = None, grace: int = 0) -> Token:
@@ -76,7 +82,8 @@ class TokenSigner:
             if not hmac.compare_digest(signature, self._sign(payload)):
                 raise ValueError("bad signature")
             claims = json.loads(_unb64(payload))
-            token = Token(str(claims["v"]), str(claims["o"]), str(claims["k"]), int(claims["e"]))
+            scopes = tuple(str(doc) for doc in claims["s"]) if claims.get("s") is not None else None
+            token = Token(str(claims["v"]), str(claims["o"]), str(claims["k"]), int(claims["e"]), scopes)
         except (ValueError, KeyError, TypeError) as exc:
             raise AuthError(f"invalid session token: {exc}") from None
         if token.expires + grace < (now or time.time()):
