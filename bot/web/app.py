@@ -16,12 +16,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import bindings
 from bot.dialogue.engine import FlowService, View
+from bot.faults import one_line
 from bot.llm import open_composer
 from bot.plaintext import CONTROL_JA
 from bot.privacy import install_log_masking, mask_my_numbers
@@ -30,14 +30,13 @@ from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.store import ReportNotFound, ReportRow, SessionNotFound
 from bot.web import models
-from bot.web.guards import ControlCharacterGuard
+from bot.web.guards import ControlCharacterGuard, ErrorGuard
 from bot.web.security import (
     API_CSP,
     PAGE_CSP,
     SECURITY_HEADERS,
     AuthError,
     ForbiddenError,
-    RateLimited,
     RateLimiter,
     TokenSigner,
     load_secret,
@@ -119,6 +118,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     origins = bindings.all_origins(settings)
+    app.add_middleware(ErrorGuard)  # innermost: its 500s and 503s get CORS and the security headers
     app.add_middleware(ControlCharacterGuard)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"],
@@ -190,7 +190,8 @@ class _TooLarge(Exception):
 
 
 def _error_response(exc: HogoError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    retry_after = getattr(exc, "retry_after", None)  # rate limits, and faults of the disk or the database
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     return JSONResponse({"error": {"code": exc.code, "message": exc.message_ja}}, status_code=exc.http_status,
                         headers=headers)
 
@@ -300,10 +301,9 @@ def _routes(app: FastAPI) -> None:
     def ready(request: Request) -> JSONResponse:
         state = getattr(request.app.state, "res", None)
         try:
-            with state.flows.store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # the database is down: not ready
-            log.warning("readiness: database unavailable: %s", exc)
+            state.flows.store.check_writable()  # a write, not SELECT 1: a read-only or full database is not ready
+        except Exception as exc:
+            log.warning("readiness: the database cannot be written: %s", one_line(exc))
             return JSONResponse({"error": {"code": "not_ready", "message": "準備中です。"}}, status_code=503)
         return JSONResponse({"status": "ready", "regulations": sorted(state.engine.corpus.regulations),
                              "passages": len(state.engine.passages)})
