@@ -36,6 +36,7 @@
     server: "処理中に問題が発生しました。時間をおいて再度お試しください。",
     loading: "読み込み中…",
     thinking: "規程を検索しています…",
+    composing: "回答を作成しています…",
     privacy: "住民の氏名や個人番号は入力しないでください。",
   };
 
@@ -94,15 +95,111 @@
     } finally {
       clearTimeout(timer);
     }
-    if (!response.ok) {
-      var err = data && data.error;
-      var message = err && typeof err.message === "string" && err.message ? err.message : MSG.server;
-      var retry = parseInt(response.headers.get("Retry-After") || "0", 10) || 0;
-      if (response.status === 429 && retry) message += "（約" + retry + "秒後）";
-      throw new ApiError(response.status, (err && err.code) || "http_" + response.status, message, retry);
-    }
+    if (!response.ok) throw httpError(response, data);
     if (data === null) throw new ApiError(response.status, "bad_response", MSG.server);
     return data;
+  }
+
+  function httpError(response, data) {
+    var err = data && data.error;
+    var message = err && typeof err.message === "string" && err.message ? err.message : MSG.server;
+    var retry = parseInt(response.headers.get("Retry-After") || "0", 10) || 0;
+    if (response.status === 429 && retry) message += "（約" + retry + "秒後）";
+    return new ApiError(response.status, (err && err.code) || "http_" + response.status, message, retry);
+  }
+
+  var CAN_STREAM = typeof ReadableStream === "function" && typeof TextDecoder === "function";
+
+  // POST to a Server-Sent Events endpoint (EventSource cannot POST) and call onEvent(name, data) for each
+  // event as it arrives. A refusal before the stream throws as request() does; TIMEOUT_MS without a byte,
+  // or ``signal`` (the question was withdrawn), aborts it.
+  async function streamRequest(path, body, token, onEvent, signal) {
+    var headers = { "Content-Type": "application/json", Accept: "text/event-stream" };
+    if (token) headers.Authorization = "Bearer " + token;
+    var controller = new AbortController();
+    var timer = null;
+    function idle() {
+      clearTimeout(timer);
+      timer = setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    }
+    function cancel() { controller.abort(); }
+    if (signal) signal.addEventListener("abort", cancel);
+    if (signal && signal.aborted) controller.abort();
+    idle();
+    try {
+      var response;
+      try {
+        response = await fetch(API + path, {
+          method: "POST", headers: headers, mode: "cors", credentials: "omit", cache: "no-store",
+          body: JSON.stringify(body), signal: controller.signal,
+        });
+      } catch (e) {
+        throw new ApiError(0, "network", MSG.network);
+      }
+      if (!response.ok) {
+        var data = null;
+        try { data = await response.json(); } catch (e) { data = null; }
+        throw httpError(response, data);
+      }
+      if (!response.body || (response.headers.get("Content-Type") || "").indexOf("text/event-stream") !== 0) {
+        throw new ApiError(response.status, "bad_response", MSG.server);
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var feed = sseParser(onEvent);
+      for (;;) {
+        var chunk;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          throw new ApiError(0, "network", MSG.network);
+        }
+        if (chunk.done) break;
+        idle();
+        feed(decoder.decode(chunk.value, { stream: true }));
+      }
+      feed(decoder.decode());
+    } finally {
+      clearTimeout(timer);
+      if (signal) signal.removeEventListener("abort", cancel);
+      controller.abort();  // an event handler that threw leaves nothing running
+    }
+  }
+
+  // The event stream's lines as they come (cut anywhere): "event:" and "data:" fields; a blank line
+  // dispatches the event, its data lines joined with newlines.
+  function sseParser(onEvent) {
+    var buffer = "", name = "", data = [];
+
+    function line(text) {
+      if (!text) {
+        if (data.length) onEvent(name || "message", data.join("\n"));
+        name = "";
+        data = [];
+        return;
+      }
+      if (text.charAt(0) === ":") return;  // a comment (keep-alive)
+      var colon = text.indexOf(":");
+      var field = colon < 0 ? text : text.slice(0, colon);
+      var value = colon < 0 ? "" : text.slice(colon + 1);
+      if (value.charAt(0) === " ") value = value.slice(1);
+      if (field === "event") name = value;
+      else if (field === "data") data.push(value);
+    }
+
+    return function feed(text) {
+      buffer += text;
+      var start = 0;
+      for (var i = 0; i < buffer.length; i++) {
+        var ch = buffer.charAt(i);
+        if (ch !== "\n" && ch !== "\r") continue;
+        if (ch === "\r" && i + 1 === buffer.length) break;  // a "\r\n" cut between two chunks
+        line(buffer.slice(start, i));
+        if (ch === "\r" && buffer.charAt(i + 1) === "\n") i += 1;
+        start = i + 1;
+      }
+      buffer = buffer.slice(start);
+    };
   }
 
   var pendingSession = null;
@@ -129,6 +226,17 @@
       if (e.status !== 401) throw e;
       token = await session(true);  // expired or the server's key changed: renew once and retry
       return await request(method, path, body, token);
+    }
+  }
+
+  async function apiStream(path, body, onEvent, signal) {
+    var token = await session(false);
+    try {
+      await streamRequest(path, body, token, onEvent, signal);
+    } catch (e) {
+      if (e.status !== 401) throw e;
+      token = await session(true);  // a 401 comes before any event
+      await streamRequest(path, body, token, onEvent, signal);
     }
   }
 
@@ -219,7 +327,7 @@
     ".msg .bubble { padding: 8px 12px; border-radius: 10px; }",
     ".msg.user { align-self: flex-end; max-width: 88%; }",
     ".msg.user .bubble { background: #e3edfb; white-space: pre-wrap; }",
-    ".msg.bot .bubble { background: #f6f8fa; border: 1px solid #d8dee4; }",
+    ".msg.bot .bubble, .msg.live .bubble { background: #f6f8fa; border: 1px solid #d8dee4; }",
     ".msg.bot.abstained .bubble { border-color: #d4a72c; background: #fff8e5; }",
     ".msg.error .bubble { background: #fff0ee; border: 1px solid #f5b5ad; color: #8c1d13; }",
     ".msg.pending { color: #57606a; font-size: 13px; }",
@@ -328,7 +436,7 @@
   // the frame: launcher, panel, tabs
 
   var host, shadow, launcher, panel, tabButtons = {}, tabPanels = {};
-  var ask = {};  // the Q&A elements
+  var ask = { run: 0, stop: null };  // the Q&A elements; the question in progress and its abort
   var state = {
     open: false,
     tab: "ask",
@@ -507,15 +615,24 @@
   }
 
   function clearHistory() {
+    ask.run += 1;  // an answer still on its way is dropped
+    if (ask.stop) ask.stop.abort();
+    ask.stop = null;
+    state.busy = false;
+    ask.send.disabled = false;
     state.messages = [];
     saveMessages();
     clear(ask.log);
     ask.input.focus();
   }
 
+  // The answer streams in (POST /api/ask/stream); when the stream fails before its first event, it is asked
+  // again as one JSON answer (POST /api/ask).
   async function sendQuestion() {
     var question = ask.input.value.trim();
     if (!question || state.busy) return;
+    var run = ask.run += 1;
+    var current = function () { return run === ask.run; };
     state.busy = true;
     ask.send.disabled = true;
     ask.input.value = "";
@@ -524,32 +641,152 @@
     var pending = h("div", { class: "msg pending", text: MSG.thinking });
     ask.log.appendChild(pending);
     scrollLog();
+
+    function masked(text) {
+      if (typeof text !== "string" || text === question || !current()) return;
+      // the server masked a My Number: keep only the masked text, on screen and in storage
+      asked.text = text;
+      asked.masked = true;
+      var el = renderMessage(asked);
+      askedEl.replaceWith(el);
+      askedEl = el;
+      saveMessages();
+    }
+
+    var body = { question: question };
+    if (SCOPE) body.scope = [SCOPE];
+    var live = null;
     try {
-      var body = { question: question };
-      if (SCOPE) body.scope = [SCOPE];
-      var data = await api("POST", "/api/ask", body);
-      pending.remove();
-      if (typeof data.question === "string" && data.question !== question) {
-        // the server masked a My Number: keep only the masked text, on screen and in storage
-        asked.text = data.question;
-        asked.masked = true;
-        askedEl.replaceWith(renderMessage(asked));
+      if (CAN_STREAM) {
+        live = liveAnswer(pending, masked, current);
+        ask.stop = new AbortController();
+        try {
+          await apiStream("/api/ask/stream", body, live.onEvent, ask.stop.signal);
+          if (!live.finished) throw new ApiError(0, "network", MSG.network);  // cut off before done
+        } catch (e) {
+          if (live.started || !streamFailed(e)) throw e;
+          live = null;
+        }
       }
-      addMessage({
-        role: "bot", question: data.question, text: data.answer, abstained: !!data.abstained, rating: null,
-        composer: data.composer, composerNote: data.composer_note,
-        citations: (data.citations || []).map(function (c) {
-          return { key: c.key, label: c.label, heading: c.heading, text: c.text, references: slimRefs(c.references) };
-        }),
-      });
+      if (!live && current()) {
+        var data = await api("POST", "/api/ask", body);
+        if (!current()) return;
+        pending.remove();
+        masked(data.question);
+        addMessage({
+          role: "bot", question: data.question, text: data.answer, abstained: !!data.abstained, rating: null,
+          composer: data.composer, composerNote: data.composer_note,
+          citations: (data.citations || []).map(slimCitation),
+        });
+      }
     } catch (e) {
+      if (!current()) return;
       pending.remove();
-      addMessage({ role: "error", text: e.message || MSG.server });
+      if (live) live.discard();
+      addMessage({ role: "error", text: e instanceof ApiError && e.message ? e.message : MSG.server });
       if (!ask.input.value) ask.input.value = question;  // ready to send again
     } finally {
-      state.busy = false;
-      ask.send.disabled = false;
+      if (current()) {
+        ask.stop = null;
+        state.busy = false;
+        ask.send.disabled = false;
+      }
     }
+  }
+
+  // A refusal (401 after renewal, 403, 413, 422, 429) would only be refused again by /api/ask.
+  function streamFailed(e) {
+    if (!(e instanceof ApiError)) return true;
+    return e.status === 0 || e.code === "bad_response" || e.status === 404 || e.status === 405 || e.status >= 500;
+  }
+
+  function slimCitation(c) {
+    return { key: c.key, label: c.label, heading: c.heading, text: c.text, references: slimRefs(c.references) };
+  }
+
+  // One streamed answer: ``answer`` chunks go into the bubble as text as they come (a ``fallback`` withdraws
+  // the generated ones; the extractive text follows), a chip per ``citation``; on ``done`` the bubble is
+  // rendered as a stored answer is (bold lead, note, feedback) and the conversation saved.
+  function liveAnswer(pending, masked, current) {
+    var m = { role: "bot", question: "", text: "", abstained: false, rating: null, composer: null,
+      composerNote: null, citations: [] };
+    var chunks = [];
+    var el = null, text, note, cites, chips;
+    var live = { started: false, finished: false };
+
+    function bubble() {
+      if (el) return;
+      pending.remove();
+      text = h("p");
+      note = h("p", { class: "muted", hidden: true });
+      chips = h("ul", { class: "chips" });
+      cites = h("div", { class: "cites", hidden: true },
+        h("p", { class: "cites-title", text: "根拠条文（押すと条文を表示）" }), chips);
+      el = h("div", { class: "msg live", "aria-busy": "true" }, h("span", { class: "vh", text: "回答: " }),
+        h("div", { class: "bubble" }, h("div", { class: "answer-text" }, text), note, cites));
+      ask.log.appendChild(el);
+    }
+
+    function handle(name, data) {
+      if (name === "meta") {
+        m.question = typeof data.question === "string" ? data.question : "";
+        masked(data.question);
+        pending.textContent = MSG.composing;
+      } else if (name === "answer") {
+        bubble();
+        chunks.push(String(data.text == null ? "" : data.text));
+        text.textContent = chunks.join("");
+      } else if (name === "fallback") {
+        bubble();
+        chunks.splice(Math.max(0, chunks.length - (parseInt(data.withdrawn, 10) || 0)));
+        text.textContent = chunks.join("");
+        m.composerNote = String(data.composer_note || "fallback");
+        note.textContent = composerNote(m);
+        note.hidden = false;
+      } else if (name === "citation") {
+        bubble();
+        var c = slimCitation(data);
+        m.citations.push(c);
+        chips.appendChild(h("li", null, clauseChip(c)));
+        cites.hidden = false;
+      } else if (name === "done") {
+        m.abstained = !!data.abstained;
+        m.composer = data.composer;
+        m.composerNote = data.composer_note || null;
+        m.text = chunks.join("");
+        if (m.composer === "llm") m.text = m.text.replace(/\s+$/, "");  // as /api/ask gives it
+        var done = renderMessage(m);
+        if (el) el.replaceWith(done);
+        else {
+          pending.remove();
+          ask.log.appendChild(done);
+        }
+        el = done;
+        state.messages.push(m);
+        saveMessages();
+        live.finished = true;
+      }
+    }
+
+    live.onEvent = function (name, raw) {
+      if (!current() || live.finished) return;
+      var data;
+      try {
+        data = JSON.parse(raw);
+      } catch (e) {
+        throw new ApiError(200, "bad_response", MSG.server);
+      }
+      if (!data || typeof data !== "object") throw new ApiError(200, "bad_response", MSG.server);
+      live.started = true;
+      var s = ask.scroll;
+      var following = s.scrollHeight - s.scrollTop - s.clientHeight < 48 || name === "done";
+      handle(name, data);
+      if (following) scrollLog();
+    };
+    live.discard = function () {
+      if (el && !live.finished) el.remove();
+    };
+    return live;
   }
 
   function renderMessage(m) {

@@ -1,22 +1,29 @@
 """The embeddable widget in a real browser (Debian Chromium through Playwright) against a real server.
 
 Covers what a clerk does: ask and read the cited clause, rate the answer, run the incident report to its
-download, reload mid-way, use it on a phone and from the keyboard; and what must never happen: markup
-from a question or a clause running, the host page's CSS breaking the panel. Screenshots are kept in
-test-artifacts/ at the repository root.
+download, reload mid-way, use it on a phone and from the keyboard, read a generated answer as it streams
+in (a fake chat model) or the extractive one when generation falls back; and what must never happen:
+markup from a question or a clause running, the host page's CSS breaking the panel. Screenshots are kept
+in test-artifacts/ at the repository root.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from bot import llm
 from bot.store import feedback
 from bot.web.security import PAGE_CSP
 
@@ -37,6 +44,14 @@ PLAIN_PAGE = ('<!doctype html><html lang="ja"><head><meta charset="utf-8"><title
 KORIYAMA_PAGE = ('<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>郡山市</title></head><body>'
                  '<script src="/widget.js" data-site-key="demo" data-scope="koriyama-kijun" defer></script>'
                  "</body></html>")
+# What a fake chat model writes for the USB question: two sentences citing a clause it was given; one citing
+# a clause it was not given, and one quoting words the clause does not have (both dropped).
+GENERATED = ["職員は「直ちに当該保有個人情報等を管理する保護管理者に報告する」必要があります[koriyama-kijun:23:1]。\n",
+             "報告するのは、その事案等を認識した職員です[koriyama-kijun:23:1]。"]
+UNVERIFIABLE = "報告は24時間以内に行います[koriyama-kijun:99:1]。\n職員は「直ちに警察に届け出る」ものとされています[koriyama-kijun:23:1]。"
+USB = "USBをなくした。誰に報告？"
+GENERATED_NOTE = "生成AIによる要約（引用は検証済み）"
+FALLBACK_NOTE = "生成AIの回答を確認できなかったため、該当する条文の抜粋を表示しています。"
 
 
 # fixtures ---------------------------------------------------------------------------------------------
@@ -63,6 +78,36 @@ class Tab:
     def _console(self, message) -> None:
         if message.type == "error" and "Failed to load resource" not in message.text:  # 404 favicon, 422 on purpose
             self.problems.append(f"console: {message.text}")
+
+
+class PacedChatModel(GenericFakeChatModel):
+    """Streams its answer token by token (cut at whitespace). With a ``gate`` it waits after the first line
+    until the test opens the gate, so that the widget can be seen mid-answer; with ``fail`` it then breaks
+    off as a lost connection would."""
+
+    gate: Any = None
+    fail: bool = False
+
+    def _stream(self, *args, **kwargs):
+        for chunk in super()._stream(*args, **kwargs):
+            yield chunk
+            if chunk.message.content == "\n" and self.gate is not None:
+                self.gate.wait(10)
+                if self.fail:
+                    raise ConnectionError("the endpoint went away")
+
+
+@pytest.fixture
+def fake_llm(monkeypatch):
+    """``fake_llm(text, gate=None, fail=False)``: the HOGO_LLM value of a PacedChatModel writing ``text``."""
+    monkeypatch.setattr(llm, "_FACTORIES", dict(llm._FACTORIES))
+
+    def use(text: str, gate: threading.Event | None = None, fail: bool = False) -> str:
+        llm.register_chat_model("paced", lambda _, settings: PacedChatModel(
+            messages=itertools.cycle([text]), gate=gate, fail=fail))
+        return "paced:browser"
+
+    return use
 
 
 @pytest.fixture
@@ -107,6 +152,24 @@ def ask(page: Page, question: str) -> None:
     box.press("Enter")
     # A renewed token costs a second round trip; allow what the page's own default allows.
     expect(page.locator(".msg.bot")).to_have_count(before + 1, timeout=15_000)
+
+
+def rendered(answer: Locator) -> str:
+    """An answer's markup without the ids the widget numbers as it renders."""
+    return re.sub(r'(id|aria-controls)="hogo-[a-z]+-\d+"', r'\1=""', answer.inner_html())
+
+
+def koriyama_page(page: Page, url: str) -> None:
+    page.route(f"{url}/koriyama.html", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=KORIYAMA_PAGE,
+        headers={"Content-Security-Policy": PAGE_CSP}))
+    open_widget(page, f"{url}/koriyama.html")
+
+
+def send(page: Page, question: str) -> None:
+    box = page.get_by_role("textbox", name="質問")
+    box.fill(question)
+    box.press("Enter")
 
 
 def at(page: Page, step_id: str):
@@ -200,20 +263,20 @@ def test_an_answer_cites_the_clause_verbatim_and_takes_feedback(live_server, tab
     assert tab.problems == []
 
 
-def test_the_lead_stands_out_and_a_reference_in_a_clause_opens_the_clause_it_cites(live_server, tab):
+def test_the_lead_stands_out_and_a_reference_in_a_clause_opens_the_clause_it_cites(live_server, engine, tab):
     page = tab.page
-    page.route(f"{live_server.url}/koriyama.html", lambda route: route.fulfill(
-        status=200, content_type="text/html; charset=utf-8", body=KORIYAMA_PAGE,
-        headers={"Content-Security-Policy": PAGE_CSP}))
-    open_widget(page, f"{live_server.url}/koriyama.html")
-    with page.expect_response("**/api/ask") as sent:
-        ask(page, "前項の報告を受けた総括保護管理者は何をする？")
-    data = sent.value.json()
+    koriyama_page(page, live_server.url)
+    question = "前項の報告を受けた総括保護管理者は何をする？"
+    with page.expect_response("**/api/ask/stream") as sent:  # the answer streams in, generated or not
+        ask(page, question)
+    assert sent.value.status == 200
+    text = engine.ask(question, ["koriyama-kijun"]).answer
     answer = page.locator(".msg.bot").last
+    streamed = rendered(answer)
 
     lead = answer.locator(".answer-text > :first-child")  # the answer in one line, first and bold
     expect(lead).to_have_class("answer-lead")
-    expect(lead).to_have_text(data["answer"].split("\n")[0])
+    expect(lead).to_have_text(text.split("\n")[0])
     expect(lead).to_contain_text("（第23条第4項）")
     assert int(lead.evaluate("e => getComputedStyle(e.firstChild).fontWeight")) >= 700
     expect(answer.locator(".answer-body").first).to_contain_text("・第23条第4項")
@@ -249,7 +312,9 @@ def test_the_lead_stands_out_and_a_reference_in_a_clause_opens_the_clause_it_cit
     expect(opened).to_be_hidden()
     expect(before).to_have_attribute("aria-expanded", "false")
 
-    page.reload()  # the stored conversation keeps the references
+    page.reload()  # the stored conversation shows the answer as it was, and keeps the references
+    expect(page.locator(".msg.bot .answer-lead")).to_have_text(text.split("\n")[0])
+    assert rendered(page.locator(".msg.bot").last) == streamed
     chip = page.locator(".msg.bot").last.get_by_role("button", name="郡山市保有個人情報等の取扱基準 第23条第4項",
                                                      exact=True)
     chip.click()
@@ -396,7 +461,7 @@ def test_data_scope_binds_one_regulation_and_data_title_names_the_panel(live_ser
     page.goto(f"{live_server.url}/scoped.html")
     page.get_by_role("button", name="hogo に質問する").click()
     expect(page.get_by_role("dialog", name="美馬市 個人情報ヘルプ")).to_be_visible()
-    with page.expect_request("**/api/ask") as sent:
+    with page.expect_request("**/api/ask/stream") as sent:
         ask(page, "個人番号を含む書類の廃棄方法は？")
     assert sent.value.post_data_json["scope"] == ["mima-kitei"]
     labels = page.locator(".msg.bot .chip > span:not(.caret)").all_inner_texts()
@@ -515,13 +580,89 @@ def test_an_expired_token_is_renewed_for_the_same_visitor_and_failures_are_expla
     statuses: list[tuple[str, int]] = []
     page.on("response", lambda r: statuses.append((urllib.parse.urlsplit(r.url).path, r.status)))
     ask(page, "委託先の監督について")
-    assert ("/api/ask", 401) in statuses and statuses[-1] == ("/api/ask", 200)
+    assert ("/api/ask/stream", 401) in statuses and statuses[-1] == ("/api/ask/stream", 200)
     renewed = stored_session(page)
     assert renewed["visitor"] == first["visitor"] and renewed["token"] != first["token"]
 
-    page.route("**/api/ask", lambda route: route.abort())
-    box = page.get_by_role("textbox", name="質問")
-    box.fill("ネットワークが切れたら？")
-    box.press("Enter")
+    asking = re.compile(r".*/api/ask(/stream)?$")
+    page.route(asking, lambda route: route.abort())
+    send(page, "ネットワークが切れたら？")
     expect(page.locator(".msg.error").last).to_contain_text("通信に失敗しました")
+    box = page.get_by_role("textbox", name="質問")
     expect(box).to_have_value("ネットワークが切れたら？")  # ready to send again
+
+    page.unroute(asking)
+    page.route("**/api/ask/stream", lambda route: route.abort())  # no stream: the answer comes as one JSON
+    with page.expect_response("**/api/ask") as sent:
+        ask(page, "ネットワークが切れたら？")
+    assert sent.value.status == 200
+    expect(page.locator(".msg.bot").last.locator(".chip").first).to_be_visible()
+
+
+def test_a_generated_answer_streams_in_sentence_by_sentence(make_server, engine, fake_llm, tab):
+    gate = threading.Event()
+    live = make_server(engine=engine, llm=fake_llm("".join(GENERATED) + UNVERIFIABLE, gate=gate), llm_timeout=10)
+    page = tab.page
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(urllib.parse.urlsplit(r.url).path))
+    koriyama_page(page, live.url)
+    send(page, USB)
+
+    streaming = page.locator(".msg.live")  # the first sentence is shown while the model still writes
+    expect(streaming.locator(".answer-text")).to_have_text(GENERATED[0].strip())
+    expect(streaming).to_have_attribute("aria-busy", "true")
+    expect(page.locator(".msg.bot")).to_have_count(0)
+    expect(page.get_by_role("button", name="👍 役に立った")).to_have_count(0)
+    shot(page, "widget-streaming.png")
+    gate.set()
+
+    answer = page.locator(".msg.bot")
+    expect(answer).to_have_count(1)
+    expect(streaming).to_have_count(0)
+    expect(answer.locator(".answer-text")).to_have_text("".join(GENERATED))  # the unverifiable ones never show
+    expect(answer.locator(".answer-lead")).to_have_count(0)  # a generated answer is one text
+    expect(answer.get_by_text(GENERATED_NOTE)).to_be_visible()
+    expect(answer.get_by_role("button", name="郡山市保有個人情報等の取扱基準 第23条第1項", exact=True)).to_be_visible()
+    expect(answer.get_by_role("button", name="👍 役に立った")).to_be_enabled()
+    assert "/api/ask/stream" in asked and "/api/ask" not in asked
+    shot(page, "widget-generated.png")
+
+    streamed = rendered(answer)
+    page.reload()
+    expect(page.locator(".msg.bot").get_by_text(GENERATED_NOTE)).to_be_visible()
+    assert rendered(page.locator(".msg.bot")) == streamed
+    assert tab.problems == []
+
+
+@pytest.mark.parametrize("breaks", [False, True], ids=["unverifiable", "cut-off"])
+def test_a_fallback_replaces_the_generated_text_with_the_extractive_answer(make_server, engine, fake_llm, tab,
+                                                                          breaks):
+    plain = engine.ask(USB, ["koriyama-kijun"])
+    gate = threading.Event()
+    script = "".join(GENERATED) if breaks else UNVERIFIABLE
+    live = make_server(engine=engine, llm=fake_llm(script, gate=gate, fail=breaks), llm_timeout=10)
+    page = tab.page
+    koriyama_page(page, live.url)
+    if breaks:  # a sentence is shown, then the model's connection breaks: it is withdrawn
+        send(page, USB)
+        expect(page.locator(".msg.live .answer-text")).to_have_text(GENERATED[0].strip())
+        gate.set()
+        expect(page.locator(".msg.bot")).to_have_count(1)
+    else:
+        ask(page, USB)
+
+    answer = page.locator(".msg.bot")
+    lead = answer.locator(".answer-text > :first-child")  # the extractive answer, as it is shown without a model
+    expect(lead).to_have_class("answer-lead")
+    expect(lead).to_have_text(plain.answer.split("\n")[0])
+    expect(answer.locator(".answer-text")).not_to_contain_text("koriyama-kijun:")
+    expect(answer.get_by_text(FALLBACK_NOTE)).to_be_visible()
+    expect(answer.get_by_text(GENERATED_NOTE)).to_have_count(0)
+    expect(answer.locator(".chip")).to_have_count(len(plain.citations))
+    shot(page, f"widget-fallback-{'cut-off' if breaks else 'unverifiable'}.png")
+
+    streamed = rendered(answer)
+    page.reload()
+    expect(page.locator(".msg.bot").get_by_text(FALLBACK_NOTE)).to_be_visible()
+    assert rendered(page.locator(".msg.bot")) == streamed
+    assert tab.problems == []
