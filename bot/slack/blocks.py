@@ -267,10 +267,13 @@ def report_summary_blocks(report: dict[str, Any]) -> list[dict[str, Any]]:
         lines += [f"• 未: {escape(g['title'])}（{escape(g['label'])}）" for g in report["gaps"][:15]]
         return [{"type": "section", "text": mrkdwn(chunk)} for chunk in split_text("\n".join(lines))]
     final = report["deadlines"]["final"]
-    lines = [f"*{escape(report['title'])}*",
-             f"個人情報保護委員会への報告: *{'必要' if report['ppc_report_required'] else '不要'}*"
-             + (f"（{'、'.join(t['label'] for t in report['triggers'])}）" if report["triggers"] else ""),
-             f"本人への通知: *{'必要' if report['notify_individuals'] else '不要'}*"]
+    lines = [f"*{escape(report['title'])}*"]
+    if report.get("legal_category"):  # what happened in staff words, and the legal category derived from it
+        event = report["answers"].get("event_type", {}).get("display", "未回答")
+        lines.append(f"事案の種類: {escape(event)} / 法令上の区分: *{escape(report['legal_category']['label'])}*")
+    lines += [f"個人情報保護委員会への報告: *{'必要' if report['ppc_report_required'] else '不要'}*"
+              + (f"（{'、'.join(t['label'] for t in report['triggers'])}）" if report["triggers"] else ""),
+              f"本人への通知: *{'必要' if report['notify_individuals'] else '不要'}*"]
     if report["ppc_report_required"]:
         lines.append(f"速報: {report['deadlines']['preliminary']['note']} / 確報: *{final['by'] or '要確認'}まで*"
                      f"（{final['days']}日）")

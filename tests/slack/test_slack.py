@@ -171,6 +171,7 @@ def test_incident_modal_flow_ends_in_a_stored_report_and_two_posts(slack):
         text = json.dumps(post["blocks"], ensure_ascii=False)
         assert f"https://hogo.city.example/reports/{session_id}.md?sig=" in text
         assert "確報" in text and "第23条第1項" in text
+        assert "事案の種類: 紛失・置き忘れ / 法令上の区分: *漏えいのおそれ・滅失*" in text
     # the signed link opens the stored report; a forged one does not
     link = json.dumps(posts[0]["blocks"], ensure_ascii=False).split("https://hogo.city.example")[1].split("|")[0]
     assert slack.client.get(link).text == report.markdown
