@@ -142,7 +142,10 @@ class BodyTooLarge(HogoError):
 
 
 class SecurityMiddleware:
-    """Security headers on every response; request bodies over the limit are refused with 413 JSON."""
+    """Security headers on every response; request bodies over the limit are refused with 413 JSON.
+
+    A body without Content-Length (chunked) is read here, up to the limit, before any route sees it: a
+    route reading it itself would turn the refusal into FastAPI's 400 "error parsing the body"."""
 
     def __init__(self, app: ASGIApp, max_body: int) -> None:
         self.app, self.max_body = app, max_body
@@ -152,20 +155,6 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _error_response(BodyTooLarge(f"body of {int(declared)} bytes"))(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise _TooLarge
-            return message
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -179,14 +168,36 @@ class SecurityMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, send_with_headers)
-        except _TooLarge:
-            await _error_response(BodyTooLarge("chunked body over the limit"))(scope, receive, send_with_headers)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:  # the server holds the body to its declared length
+            if declared.isdigit() and int(declared) > self.max_body:
+                await _error_response(BodyTooLarge(f"body of {int(declared)} bytes"))(scope, receive,
+                                                                                      send_with_headers)
+                return
+            await self.app(scope, receive, send_with_headers)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.max_body:
+                await _error_response(BodyTooLarge(f"chunked body over {self.max_body} bytes"))(
+                    scope, receive, send_with_headers)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
+        async def receive_read_body() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: only a disconnect can come
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, receive_read_body, send_with_headers)
 
 
 def _error_response(exc: HogoError) -> JSONResponse:
