@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(None, description="Chroma server URL for scale-out; default: embedded.")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="'json': one JSON object per line (time, level, logger, message, request_id, method, "
+                            "path, status, ms) for a log collector.")
 
     # generative answers (off unless HOGO_LLM is set; citations are verified either way)
     llm: str | None = Field(
@@ -65,7 +68,14 @@ class Settings(BaseSettings):
     rate_per_token: int = Field(60, description="Requests per minute per session token (0: no limit).")
     rate_per_ip: int = Field(300, description="Requests per minute per client IP (0: no limit).")
     max_body: int = Field(32_768, description="Largest request body in bytes.")
-    answer_cache: int = Field(2048, description="Recent answers kept per server process (0: off).")
+    answer_cache: int = Field(2048, description="Recent answers kept per server process (0: off); with "
+                                                "redis_url the answers are kept in Redis instead.")
+    redis_url: str | None = Field(
+        None, description="Redis shared by every process and server: rate limits and answers, e.g. "
+                          "redis://cache.city.lg.jp:6379/0. Unset: each process counts and caches on its own.")
+    answer_cache_ttl: int = Field(3600, ge=0, description="Seconds an answer stays in Redis (0: not kept there).")
+    metrics_token: str | None = Field(
+        None, description="Bearer token for /metrics; unset: /metrics answers only requests from this machine.")
     public_url: str | None = Field(None, description="Where staff reach `hogo serve` (links in Slack messages).")
 
     # slack (hogo slack, or /slack/events inside hogo serve)

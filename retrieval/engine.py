@@ -6,7 +6,6 @@ import copy
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 from corpus.loader import Corpus
 from retrieval.answer import Answer, compose
+from retrieval.answer_cache import AnswerCache, CacheKey, RecentAnswers
 from retrieval.embeddings import get_embedder
 from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
@@ -140,19 +140,32 @@ class AskEngine:
         self.searcher = searcher
         self.dense = dense
         self.report: IndexReport | None = None  # what opening had to (re)index
-        # Recent answers, for servers: staff ask the same questions again and again. Off (0) by default so
+        # Answers given, for servers: staff ask the same questions again and again. None (off) by default so
         # evaluations and benchmarks always measure the search itself.
-        self.cache_size = 0
-        self._cache: OrderedDict[tuple, Answer] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self.cache: AnswerCache | None = None
         self.composer: GenerativeComposer | None = None  # None: extractive answers only
 
+    @property
+    def cache_size(self) -> int:
+        """How many recent answers this process keeps (0: none, or the cache is not an in-process one)."""
+        return self.cache.size if isinstance(self.cache, RecentAnswers) else 0
+
+    @cache_size.setter
+    def cache_size(self, size: int) -> None:
+        self.cache = RecentAnswers(size) if size > 0 else None
+
     def with_composer(self, composer: GenerativeComposer | None) -> AskEngine:
-        """The same indexes answering through ``composer``, with an answer cache of their own."""
+        """The same indexes answering through ``composer``, with an in-process answer cache of their own
+        (of the same size; a shared cache is not carried over, its keys name the composer)."""
         engine = copy.copy(self)
         engine.composer = composer
-        engine._cache = OrderedDict()
-        engine._cache_lock = threading.Lock()
+        engine.cache_size = self.cache_size
+        return engine
+
+    def with_cache(self, cache: AnswerCache | None) -> AskEngine:
+        """The same indexes keeping their answers in ``cache`` (e.g. one shared by several processes)."""
+        engine = copy.copy(self)
+        engine.cache = cache
         return engine
 
     @classmethod
@@ -227,13 +240,10 @@ class AskEngine:
         without one, or when the answer abstains or comes from the cache, just the ``Answer``."""
         docs = self.scope_ids(scope)
         key = (question, tuple(docs), k)
-        if self.cache_size:
+        if self.cache is not None:
             started = time.perf_counter()
-            with self._cache_lock:
-                hit = self._cache.get(key)
-                if hit is not None:
-                    self._cache.move_to_end(key)
-            if hit is not None:  # a copy: callers may set its id
+            hit = self.cache.get(key)  # a copy: callers may set its id
+            if hit is not None:
                 return iter([replace(hit, timings_ms={"cache": round((time.perf_counter() - started) * 1000, 3)})])
         result = self.searcher.search(question, docs, k)
         started = time.perf_counter()
@@ -244,15 +254,12 @@ class AskEngine:
             return iter([answer])
         return self._generated(key, self.composer.stream(self.corpus, question, result, docs, k, answer))
 
-    def _generated(self, key: tuple, pieces: Iterator[str | Answer]) -> Iterator[str | Answer]:
+    def _generated(self, key: CacheKey, pieces: Iterator[str | Answer]) -> Iterator[str | Answer]:
         for piece in pieces:
             if isinstance(piece, Answer) and piece.composer == "llm":
                 self._remember(key, piece)  # a fallback is not kept: the model may answer next time
             yield piece
 
-    def _remember(self, key: tuple, answer: Answer) -> None:
-        if self.cache_size:
-            with self._cache_lock:
-                self._cache[key] = replace(answer)
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+    def _remember(self, key: CacheKey, answer: Answer) -> None:
+        if self.cache is not None:
+            self.cache.put(key, answer)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import os
+from pathlib import Path
 
 import typer
 
 from bot import bindings
+from bot.logs import configure_logging
 from bot.services import load_corpus, open_engine, open_store
 from bot.settings import Settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's multiprocess mode (bot.web.metrics)
 
 
 def serve(
@@ -27,20 +30,31 @@ def serve(
     from bot.web.app import create_app
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     bindings.check(settings, load_corpus(settings).regulations)  # a mistyped binding fails before indexing
     engine = open_engine(settings)  # builds the index once, before any worker starts
     engine.cache_size = settings.answer_cache
     open_store(settings).close()  # and creates the database tables once
     typer.echo(f"hogo: http://{host}:{port}/ (API /api, widget /widget.js, {workers} worker(s))", err=True)
+    # uvicorn's own lines go through hogo's handler (HOGO_LOG_FORMAT); hogo.access replaces its access log
+    quiet = {"log_level": "warning", "log_config": None, "access_log": False, "proxy_headers": False}
     if workers == 1:
-        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning",
-                    proxy_headers=False)
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, **quiet)
     else:
         del engine
         os.environ.update(worker_environment(settings, workers, os.cpu_count() or 1))
-        uvicorn.run("bot.web.app:factory", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", proxy_headers=False)
+        os.environ.update(metrics_environment(settings))
+        uvicorn.run("bot.web.app:factory", factory=True, host=host, port=port, workers=workers, **quiet)
+
+
+def metrics_environment(settings: Settings) -> dict[str, str]:
+    """Several workers write their metrics to files that a scrape of any of them adds up (prometheus-client's
+    multiprocess mode): PROMETHEUS_MULTIPROC_DIR, the operator's or <data dir>/metrics, emptied at start."""
+    folder = Path(os.environ.get(MULTIPROC_ENV) or settings.data_dir / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):  # the values of the workers of a previous start
+        old.unlink()
+    return {MULTIPROC_ENV: str(folder)}
 
 
 def worker_environment(settings: Settings, workers: int, cpus: int) -> dict[str, str]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from bot import bindings
+from bot.logs import configure_logging
 from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.slack.app import SlackNotConfigured, create_slack_app
@@ -20,7 +19,7 @@ def slack() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     if not settings.slack_app_token:
         raise SlackNotConfigured("set HOGO_SLACK_APP_TOKEN (an app-level token with connections:write)")
     corpus = load_corpus(settings)

@@ -145,6 +145,8 @@ class View:
 class FlowService:
     def __init__(self, store: Store, library: FlowLibrary, corpus: Corpus) -> None:
         self.store, self.library, self.corpus = store, library, corpus
+        # Told ("started" or "finished", flow name) once a dialogue starts or first finishes: the web's metrics.
+        self.on_event: Callable[[str, str], None] | None = None
 
     # lifecycle ----------------------------------------------------------------------------------
     def start(self, flow_name: str, scope: str | None = None, owner: str | None = None,
@@ -163,6 +165,8 @@ class FlowService:
             apply_answer(flow, state, "scope", scope)
         row = self.store.create_session(flow.name, scope, state.to_dict(), owner)
         log.info("flow session %s started: flow=%s scope=%s", row.id, flow.name, scope)
+        if self.on_event:
+            self.on_event("started", flow.name)
         return self.view(row)
 
     def get(self, session_id: str) -> View:
@@ -231,7 +235,11 @@ class FlowService:
         return self.store.update_session(session_id, change)
 
     def finish(self, session_id: str) -> ReportRow:
+        finished_now = False
+
         def change(row: SessionRow) -> tuple[SessionRow, ReportRow | None]:
+            nonlocal finished_now
+            finished_now = False  # the store may call this again (a busy database is retried)
             if row.status == "finished":
                 return row, None
             _require_active(row)
@@ -242,11 +250,13 @@ class FlowService:
                 raise IncompleteError(f"session {row.id}: step {step.id!r} is not answered",
                                       f"まだ回答していない質問があります: {step.prompt}")
             report = self.build(row, flow, state)
-            row.status = "finished"
+            row.status, finished_now = "finished", True
             return row, report
 
         row = self.store.update_session(session_id, change)
         log.info("flow session %s finished", row.id)
+        if finished_now and self.on_event:
+            self.on_event("finished", row.flow)
         return self.store.get_report(row.id)
 
     def build(self, row: SessionRow, flow: Flow, state: FlowState) -> ReportRow:

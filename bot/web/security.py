@@ -1,4 +1,5 @@
-"""Web security pieces: signed short-lived session tokens, rate limits, and the origin allow-list.
+"""Web security pieces: signed short-lived session tokens, the rate-limit error (the limits themselves:
+bot.web.ratelimit), and the origin allow-list.
 
 A page embeds the widget with a public *site key*. The widget exchanges it, from an allowed origin, for a
 token signed with the server's secret that names a visitor id and expires in minutes. The token is all the
@@ -12,7 +13,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,35 +105,6 @@ def load_secret(configured: str | None, data_dir: Path) -> bytes:
         path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32), encoding="utf-8")
     return path.read_text(encoding="utf-8").strip().encode()
-
-
-class RateLimiter:
-    """Token buckets per key (a token or an IP): ``rate`` requests per ``per`` seconds, bursting to ``rate``.
-
-    In-process: each server process counts its own requests. Behind several processes, divide the limit
-    or put the limit in the reverse proxy.
-    """
-
-    def __init__(self, rate: int, per: float = 60.0, max_keys: int = 100_000) -> None:
-        self.rate, self.per, self.max_keys = rate, per, max_keys
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
-
-    def hit(self, key: str, now: float | None = None) -> None:
-        if self.rate <= 0:
-            return
-        now = time.monotonic() if now is None else now
-        refill = self.rate / self.per
-        with self.lock:
-            tokens, last = self.buckets.get(key, (float(self.rate), now))
-            tokens = min(float(self.rate), tokens + (now - last) * refill)
-            if tokens < 1.0:
-                self.buckets[key] = (tokens, now)
-                raise RateLimited(max(1, int((1.0 - tokens) / refill + 0.999)))
-            self.buckets[key] = (tokens - 1.0, now)
-            if len(self.buckets) > self.max_keys:  # forget the oldest quarter
-                for old in sorted(self.buckets, key=lambda k: self.buckets[k][1])[: self.max_keys // 4]:
-                    del self.buckets[old]
 
 
 def origin_allowed(origin: str, allowed: list[str], own_origin: str) -> bool:

@@ -223,10 +223,9 @@ def test_answer_cache_returns_copies_and_stays_bounded(engine):
         assert engine.ask("委託先の監督について").id is None
         engine.ask("USBをなくした")
         engine.ask("マイナンバーの廃棄")
-        assert len(engine._cache) == 2
+        assert len(engine.cache) == 2
     finally:
         engine.cache_size = 0
-        engine._cache.clear()
 
 
 @pytest.mark.slow

@@ -110,3 +110,19 @@ def pg_url() -> Iterator[str]:
 def database_url(request) -> str | None:
     """Run a web test on both databases: None (SQLite in the data dir) or the PostgreSQL schema URL."""
     return None if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+REDIS_URL = os.environ.get("HOGO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test database of the local Redis (db 15 unless HOGO_TEST_REDIS_URL says otherwise), emptied
+    before and after the test; no other database is touched."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
