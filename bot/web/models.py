@@ -122,6 +122,21 @@ class FlowView(BaseModel):
     draft_notice: str | None = Field(None, description="The Japanese notice shown while it is a draft.")
 
 
+class CaseStepOut(BaseModel):
+    status: Literal["received", "preliminary", "final", "notified", "closed"]
+    label: str = Field(description="受付, 速報済, 確報済, 本人通知済 or 完了.")
+    on: str = Field(description="The day the step was taken (ISO date).")
+    note: str | None = Field(None, description="The privacy office's note for the reporter.")
+
+
+class CaseOut(BaseModel):
+    """The privacy office's handling of an incident report, as its reporter sees it."""
+
+    status: Literal["received", "preliminary", "final", "notified", "closed"]
+    label: str
+    timeline: list[CaseStepOut]
+
+
 class ReportOut(BaseModel):
     id: str
     flow: str
@@ -130,6 +145,7 @@ class ReportOut(BaseModel):
     created_at: str
     data: dict[str, Any]
     markdown: str
+    case: CaseOut | None = Field(None, description="Incident reports: the office's status and its dated steps.")
 
 
 class ReportSummary(BaseModel):
