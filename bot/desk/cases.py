@@ -20,6 +20,7 @@ from bot.desk.tables import case_events
 from bot.dialogue.values import JST
 from bot.privacy import mask_my_numbers
 from bot.store import ReportNotFound, ReportRow, Store, _utc
+from bot.web.models import CaseOut
 from corpus.errors import HogoError
 
 STATUSES = {"received": "受付", "preliminary": "速報済", "final": "確報済", "notified": "本人通知済", "closed": "完了"}
@@ -230,11 +231,12 @@ class Cases:
     def cities(self) -> list[str]:
         return sorted({c.city for c in self.list(sort="created") if c.city})
 
-    def progress(self, report: ReportRow) -> dict[str, Any] | None:
+    def progress(self, report: ReportRow) -> CaseOut | None:
         """The office's handling of an incident report as its reporter sees it (None for other reports)."""
         if report.flow != "incident":
             return None
-        return self._case(report, self._timelines([report.id]).get(report.id, []), self.today()).summary()
+        case = self._case(report, self._timelines([report.id]).get(report.id, []), self.today())
+        return CaseOut.model_validate(case.summary())
 
     def advance(self, report_id: str, status: str, done_on: date, by: str, note: str | None) -> Case:
         """Record a step; refused (422) backwards, for a step already taken, or for one the case skips."""

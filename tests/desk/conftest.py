@@ -24,7 +24,7 @@ BASE_ANSWERS: dict[str, Any] = {
     "scope": "koriyama-kijun", "discovered_at": "2026-04-01T10:00+09:00", "event_type": "misdelivery",
     "recovered_unopened": "no", "media": ["paper"], "summary": "通知書を別の世帯に誤って郵送した",
     "data_items": ["name", "address", "tax"], "affected_count": 120, "contains_my_number": "no", "sensitive": "no",
-    "financial_risk": "no", "malicious": "no", "publicly_viewable": "no", "contractor_involved": "no",
+    "ordinance_sensitive": "no", "financial_risk": "no", "malicious": "no", "publicly_viewable": "no", "contractor_involved": "no",
     "containment": "回収済み", "cause": "封入誤り", "secondary_damage": "なし", "prevention": "ダブルチェック",
     "individuals_notified": "no", "publication": "no",
 }
