@@ -16,6 +16,14 @@ from bot.logs import current_request
 log = logging.getLogger("hogo.access")
 HEADER = b"x-request-id"
 SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")  # a proxy's or a client's id; nothing that could forge a line
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_PATH = 300
+
+
+def printable(path: str) -> str:
+    """The path as logged: control characters escaped (a decoded %0A must not start a forged line), cut short."""
+    path = CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
+    return path if len(path) <= MAX_PATH else path[:MAX_PATH] + "…"
 
 
 def request_id(scope: Scope) -> str:
@@ -33,7 +41,8 @@ class AccessLog:
             return
         started = time.perf_counter()
         rid = request_id(scope)
-        token = current_request.set({"request_id": rid, "method": scope["method"], "path": scope["path"]})
+        path = printable(scope["path"])
+        token = current_request.set({"request_id": rid, "method": scope["method"], "path": path})
         status = 500
 
         async def with_id(message: Message) -> None:
@@ -47,5 +56,5 @@ class AccessLog:
             await self.app(scope, receive, with_id)
         finally:
             ms = round((time.perf_counter() - started) * 1000, 1)
-            log.info("%s %s %d %.1f ms", scope["method"], scope["path"], status, ms, extra={"status": status, "ms": ms})
+            log.info("%s %s %d %.1f ms", scope["method"], path, status, ms, extra={"status": status, "ms": ms})
             current_request.reset(token)

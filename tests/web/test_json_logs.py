@@ -102,3 +102,14 @@ def test_text_lines_carry_the_request_id_too(engine, tmp_path, restore_logging):
         client.get("/health", headers={"X-Request-ID": "abc123"})
     access = [line for line in stream.getvalue().splitlines() if "hogo.access" in line]
     assert len(access) == 1 and " INFO [abc123] hogo.access: GET /health 200 " in access[0]
+
+
+def test_a_line_break_in_the_path_cannot_forge_a_text_line(engine, tmp_path, restore_logging):
+    stream = io.StringIO()
+    settings = Settings(data_dir=tmp_path)
+    configure_logging(settings, stream)
+    with TestClient(create_app(settings, engine=engine)) as client:
+        assert client.get("/api/clauses/x%0A2026-01-01 ERROR forged").status_code == 404
+    logged = stream.getvalue().splitlines()
+    assert not any(line.startswith("2026-01-01") for line in logged)
+    assert any("/api/clauses/x\\x0a2026-01-01 ERROR forged 404" in line for line in logged)
