@@ -20,26 +20,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import bindings
+from bot.answer_cache import SharedAnswers, namespace
 from bot.desk.service import open_desk
 from bot.desk.web import install as install_desk
 from bot.dialogue.engine import FlowService, View
 from bot.faults import one_line
 from bot.llm import open_composer
+from bot.logs import configure_logging
 from bot.plaintext import CONTROL_JA
 from bot.privacy import install_log_masking, mask_my_numbers
 from bot.questions import TOO_LONG_JA, prepare_question
+from bot.redis_link import RedisLink
 from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
 from bot.store import ReportNotFound, ReportRow, SessionNotFound
 from bot.web import models
+from bot.web.access import AccessLog
 from bot.web.guards import ControlCharacterGuard, ErrorGuard
+from bot.web.metrics import Metrics, MetricsMiddleware, scrape
+from bot.web.ratelimit import RequestLimits
 from bot.web.security import (
     API_CSP,
     PAGE_CSP,
     SECURITY_HEADERS,
     AuthError,
     ForbiddenError,
-    RateLimiter,
     TokenSigner,
     load_secret,
     origin_allowed,
@@ -73,8 +78,8 @@ class Resources:
     engine: Any
     flows: FlowService
     signer: TokenSigner
-    per_token: RateLimiter
-    per_ip: RateLimiter
+    limits: RequestLimits
+    metrics: Metrics
     secret: bytes = b""
     slack: Any = None  # the bolt request handler when Slack is configured
 
@@ -83,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
     """The ASGI app. Pass ``engine`` to share an already open AskEngine (tests, single-process serve)."""
     settings = settings or Settings()
     install_log_masking()  # no log line of this process shows a My Number
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,7 +99,12 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         elif settings.llm and ask_engine.composer is None:  # a shared engine stays as its owner left it
             ask_engine = ask_engine.with_composer(open_composer(settings))
         bindings.check(settings, ask_engine.corpus.regulations)
+        link = RedisLink(settings.redis_url) if settings.redis_url else None  # shared by processes and servers
+        if link is not None and settings.answer_cache_ttl:
+            ask_engine = ask_engine.with_cache(SharedAnswers(link, namespace(ask_engine, settings),
+                                                             settings.answer_cache_ttl))
         flows = open_flows(settings, ask_engine.corpus if engine is not None else load_corpus(settings))
+        flows.on_event = metrics.dialogue
         secret = load_secret(settings.secret_key, settings.data_dir)
         slack = None
         if settings.slack_bot_token and settings.slack_signing_secret:
@@ -104,15 +115,17 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
             slack = SlackRequestHandler(create_slack_app(settings, ask_engine, flows))
         app.state.res = Resources(
             settings=settings, engine=ask_engine, flows=flows, signer=TokenSigner(secret, settings.token_ttl),
-            per_token=RateLimiter(settings.rate_per_token), per_ip=RateLimiter(settings.rate_per_ip),
+            limits=RequestLimits(settings.rate_per_token, settings.rate_per_ip, link), metrics=metrics,
             secret=secret, slack=slack,
         )
-        log.info("hogo web ready: %d regulations, database %s", len(ask_engine.corpus.regulations),
-                 flows.store.engine.url.get_backend_name())
+        log.info("hogo web ready: %d regulations, database %s%s", len(ask_engine.corpus.regulations),
+                 flows.store.engine.url.get_backend_name(), ", limits and answers shared in Redis" if link else "")
         app.state.desk = open_desk(settings, flows.store, ask_engine, secret)  # the privacy office's /desk
         yield
         app.state.desk.close()
         flows.store.close()
+        if link is not None:
+            link.close()
 
     app = FastAPI(
         title="hogo API", version="1.0",
@@ -126,8 +139,10 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
     app.add_middleware(ControlCharacterGuard)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"],
-                       expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
+                       expose_headers=["Retry-After", "Content-Disposition", "X-Request-ID"], max_age=600)
     app.add_middleware(SecurityMiddleware, max_body=settings.max_body)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outside the rest: it sees their 413s and 500s
+    app.add_middleware(AccessLog)  # outermost: every log line of the request carries its id
     _errors(app)
     _routes(app)
     install_desk(app)  # /desk: the privacy office's case desk (server-rendered pages)
@@ -255,7 +270,7 @@ def client_ip(request: Request) -> str:
 
 
 def limit_ip(request: Request) -> None:
-    res(request).per_ip.hit(client_ip(request))
+    res(request).limits.hit("ip", client_ip(request))
 
 
 def principal(request: Request) -> Principal:
@@ -268,7 +283,7 @@ def principal(request: Request) -> Principal:
     if admin and hmac.compare_digest(raw.encode(), admin.encode()):
         return Principal(None, admin=True)
     who = _verified(request, raw)
-    res(request).per_token.hit(who.visitor or "")
+    res(request).limits.hit("token", who.visitor or "")
     return who
 
 
@@ -324,6 +339,11 @@ def _routes(app: FastAPI) -> None:
         return JSONResponse({"status": "ready", "regulations": sorted(state.engine.corpus.regulations),
                              "passages": len(state.engine.passages)})
 
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        """Prometheus text format; the bearer of HOGO_METRICS_TOKEN, or without one this machine only."""
+        return scrape(request, res(request).metrics, res(request).settings.metrics_token)
+
     @app.post("/api/session", tags=["session"], response_model=models.SessionOut, responses=STANDARD_ERRORS)
     def start_session(body: models.SessionRequest, request: Request) -> models.SessionOut:
         """Exchange a public site key, from an allowed page origin, for a short-lived signed token."""
@@ -352,6 +372,7 @@ def _routes(app: FastAPI) -> None:
         question, masked = prepare_question(body.question)
         answer = res(request).engine.ask(question, bindings.narrow(body.scope, who.scopes), body.k)
         _log_answer(answer, masked)
+        res(request).metrics.answered(answer)
         return answer
 
     @app.post("/api/ask", tags=["ask"], response_model=models.AnswerOut, responses=STANDARD_ERRORS)
@@ -392,6 +413,7 @@ def _routes(app: FastAPI) -> None:
             if data.get("composer_note"):
                 done["composer_note"] = data["composer_note"]
             _log_answer(answer, masked)
+            res(request).metrics.answered(answer)
             yield _sse("done", done)
 
         return StreamingResponse(events(), media_type="text/event-stream",
@@ -587,7 +609,9 @@ def _sentences(answer: str) -> list[str]:
 
 def factory() -> FastAPI:
     """Entry point for `uvicorn --factory bot.web.app:factory` (several workers): settings from the env."""
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings)  # each worker is a process of its own
+    return create_app(settings)
 
 
 __all__ = ["Principal", "create_app", "factory"]
