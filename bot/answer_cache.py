@@ -59,6 +59,20 @@ class SharedAnswers:
             self.link.worked()
 
 
+    def clear(self) -> None:
+        """Forget the answers of this corpus and composer, for every process (those of others stay)."""
+        if not self.link.usable:
+            return
+        try:
+            keys = list(self.link.client.scan_iter(match=f"{KEY_PREFIX}:{self.namespace}:*", count=500))
+            for start in range(0, len(keys), 500):
+                self.link.client.delete(*keys[start:start + 500])
+        except Exception as exc:
+            self.link.failed("answer cache", exc)
+        else:
+            self.link.worked()
+
+
 def answer_json(answer: Answer) -> dict[str, Any]:
     """Everything of an answer but its id and timings (those belong to the request that gets it)."""
     data = asdict(answer)

@@ -24,6 +24,9 @@ class AnswerCache(Protocol):
     def put(self, key: CacheKey, answer: Answer) -> None:
         """Keep ``answer`` for ``key``. Must not raise: a cache that cannot keep it forgets it."""
 
+    def clear(self) -> None:
+        """Forget every answer (the search changed, e.g. the site's vocabulary)."""
+
 
 class RecentAnswers:
     """The ``size`` most recently used answers, in this process."""
@@ -49,3 +52,7 @@ class RecentAnswers:
             self._answers.move_to_end(key)
             while len(self._answers) > self.size:
                 self._answers.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()

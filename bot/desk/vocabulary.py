@@ -116,10 +116,9 @@ def apply(engine: Any, data_dir: Path) -> None:
                 table = np.vstack([bundled, vectors]).astype(bundled.dtype)
             searcher.signals = replace(signals, off_topic=table)
         _applied[id(engine)] = stamp
-    clear = getattr(engine, "_cache", None)
-    if clear is not None:
-        with engine._cache_lock:
-            clear.clear()
+    cache = getattr(engine, "cache", None)  # answers found with the old vocabulary
+    if cache is not None:
+        cache.clear()
     log.info("site vocabulary applied: %d expansion lines, %d off-topic lines",
              len(lines(data_dir, EXPANSIONS)), len(lines(data_dir, OFF_TOPIC)))
 

@@ -224,6 +224,8 @@ def test_answer_cache_returns_copies_and_stays_bounded(engine):
         engine.ask("USBをなくした")
         engine.ask("マイナンバーの廃棄")
         assert len(engine.cache) == 2
+        engine.cache.clear()
+        assert "retrieve" in engine.ask("USBをなくした").timings_ms
     finally:
         engine.cache_size = 0
 
