@@ -155,7 +155,16 @@ def _case_page(request: Request, me: SignedIn, case: Case, status: int = 200, er
     return render(request, "case.html", status=status, me=me, section="cases", case=case, data=case.data,
                   statuses=STATUSES, next_statuses=case.next_statuses(), today=case.today, error=error, flash=flash,
                   citations=_citations(request, case.data.get("citations") or []),
-                  markdown_html=Markup(_markdown.render(case.report.markdown)))
+                  markdown_html=report_html(case.report.markdown))
+
+
+def report_html(markdown: str) -> Markup:
+    """The report's Markdown as HTML inside the case page: raw HTML stays text, headings start at h3."""
+    tokens = _markdown.parse(markdown)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
+    return Markup(_markdown.renderer.render(tokens, _markdown.options, {}))
 
 
 @router.get("/cases/{case_id}")
