@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from bot.desk import vocabulary
 from bot.questions import BadQuestion, prepare_question
 from bot.services import load_corpus, open_engine
 from bot.settings import Settings
@@ -30,6 +31,7 @@ def ask(
     """
     settings = Settings()
     engine = open_engine(settings)
+    vocabulary.apply(engine, settings.data_dir)  # the privacy office's own words and uncovered topics
     if batch is not None:
         _batch(engine, batch, k)
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot import bindings
+from bot.desk import vocabulary
 from bot.logs import configure_logging
 from bot.services import load_corpus, open_engine, open_flows
 from bot.settings import Settings
@@ -26,6 +27,7 @@ def slack() -> None:
     bindings.check(settings, corpus.regulations)  # a mistyped binding fails before indexing
     engine = open_engine(settings)
     flows = open_flows(settings, corpus)
+    vocabulary.apply(engine, settings.data_dir)  # the privacy office's own words and uncovered topics
     app = create_slack_app(settings, engine, flows)
     typer.echo("hogo: connected to Slack over Socket Mode (Ctrl-C to stop)", err=True)
     SocketModeHandler(app, settings.slack_app_token).start()
