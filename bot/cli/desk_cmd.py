@@ -67,7 +67,7 @@ def password(
     name: str = typer.Argument(..., help="The account."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
 ) -> None:
-    """Set a new password for an account (its open sessions stay until they expire or it is disabled)."""
+    """Set a new password for an account; its open sessions end."""
     from bot.desk.accounts import check_password, set_password
 
     new = _password(password_stdin)

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.desk.tables import users
+from bot.desk.tables import sessions, users
 from bot.store import _utc, now
 from corpus.errors import HogoError
 
@@ -79,11 +79,13 @@ def check_password(password: str) -> None:
 
 
 def set_password(engine: Engine, name: str, password: str) -> None:
+    """A new password; the account's open sessions end (a password is changed when it may have leaked)."""
     check_password(password)
     with engine.begin() as conn:
         if not conn.execute(update(users).where(users.c.name == name)
                             .values(password_hash=_hasher.hash(password))).rowcount:
             raise AccountError(f"no account {name!r}; see hogo desk user list")
+        conn.execute(delete(sessions).where(sessions.c.user_name == name))
 
 
 def set_active(engine: Engine, name: str, active: bool) -> None:

@@ -111,14 +111,17 @@ def test_an_auditor_reads_but_cannot_change(desk_client):
     assert desk_client.client.get("/desk/audit").status_code == 200
 
 
-def test_a_disabled_account_is_signed_out_at_once(desk_client):
-    from bot.desk.accounts import set_active
+def test_a_disabled_account_or_a_new_password_signs_out_at_once(desk_client):
+    from bot.desk.accounts import set_active, set_password
 
     desk_client.user("tanaka")
     desk_client.login("tanaka")
+    set_password(desk_client.store.engine, "tanaka", "another-long-password")
+    assert desk_client.client.get("/desk", follow_redirects=False).status_code == 303
+    desk_client.login("tanaka", "another-long-password")
     set_active(desk_client.store.engine, "tanaka", False)
     assert desk_client.client.get("/desk", follow_redirects=False).status_code == 303
-    assert desk_client.login("tanaka").status_code == 401
+    assert desk_client.login("tanaka", "another-long-password").status_code == 401
 
 
 def test_user_commands(tmp_path, monkeypatch):
