@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, update
@@ -126,11 +126,12 @@ def tick(desk: Desk) -> None:
 
 
 def start_scheduler(desk: Desk, interval: int = INTERVAL_SECONDS) -> Any:
-    """An APScheduler background scheduler running ``tick`` now and every ``interval`` seconds."""
+    """An APScheduler background scheduler running ``tick`` every ``interval`` seconds, the first time one interval
+    after start (a server restarted in a loop does not post on every start; `hogo desk remind` runs it now)."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone="Asia/Tokyo", daemon=True)
     scheduler.add_job(tick, "interval", seconds=interval, args=[desk], id="hogo-desk", max_instances=1,
-                      coalesce=True, next_run_time=datetime.now(UTC) + timedelta(seconds=10))
+                      coalesce=True)
     scheduler.start()
     return scheduler

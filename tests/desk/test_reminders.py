@@ -147,3 +147,14 @@ def test_hogo_serve_runs_the_scheduler(engine, tmp_path):
         scheduler = client.app.state.desk.scheduler
         assert scheduler.running and scheduler.get_job("hogo-desk") is not None
     assert client.app.state.desk.scheduler is None  # stopped with the app
+
+
+def test_the_scheduler_run_reloads_the_vocabulary_and_posts(world, monkeypatch):
+    worker, report, fake = world
+    desk = worker()
+    case_id = report()
+    desk.clock = lambda: frozen(2026, 4, 4)
+    reminders.tick(desk)  # what the scheduler calls every ten minutes
+    assert len(posts(fake)) == 1 and case_id in posts(fake)[0]
+    monkeypatch.setattr(reminders, "run", lambda desk: 1 / 0)
+    reminders.tick(desk)  # a failing run is logged, and the scheduler keeps going
