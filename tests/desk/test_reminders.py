@@ -158,3 +158,22 @@ def test_the_scheduler_run_reloads_the_vocabulary_and_posts(world, monkeypatch):
     assert len(posts(fake)) == 1 and case_id in posts(fake)[0]
     monkeypatch.setattr(reminders, "run", lambda desk: 1 / 0)
     reminders.tick(desk)  # a failing run is logged, and the scheduler keeps going
+
+
+def test_hogo_desk_remind(world, tmp_path, db_url, monkeypatch, fake_slack):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    _, report, _ = world
+    case_id = report()  # known 2026-04-01: long overdue on the real clock
+    monkeypatch.setenv("HOGO_DATA_DIR", str(tmp_path))
+    if db_url:
+        monkeypatch.setenv("HOGO_DATABASE_URL", db_url)
+    for name, value in {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": f"{fake_slack.url}/api/",
+                        "SLACK_REPORT_CHANNEL": "CPRIVACY"}.items():
+        monkeypatch.setenv(f"HOGO_{name}", value)
+    first = CliRunner().invoke(cli, ["desk", "remind"])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == f"2 reminder(s) posted: {case_id}:preliminary, {case_id}:final-0"
+    assert CliRunner().invoke(cli, ["desk", "remind"]).output.strip() == "0 reminder(s) posted"
