@@ -12,8 +12,10 @@ from bot.llm import open_composer
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from retrieval.engine import AskEngine
-from bot.store import Store
+from bot.store import Store, connect
 from corpus.loader import Corpus
 
 log = logging.getLogger("hogo")
@@ -61,9 +63,17 @@ def open_engine(settings: Settings, show_progress: bool = True, verify: bool = F
 
 
 def open_store(settings: Settings) -> Store:
+    """The store; an empty database is created at this release's schema, one at an older revision refused."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store(settings.db_url)
+
+
+def open_database(settings: Settings) -> Engine:
+    """The configured database without the store's schema check: for `hogo db`, which migrates it."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return connect(settings.db_url)
 
 
 def open_flows(settings: Settings, corpus: Corpus | None = None) -> FlowService:

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bot import migrations
 from corpus.errors import HogoError
 
 log = logging.getLogger("hogo.store")
@@ -164,30 +165,41 @@ def _session(row: Any) -> SessionRow:
     return SessionRow(**{**row, "created_at": _utc(row["created_at"]), "updated_at": _utc(row["updated_at"])})
 
 
+def connect(url: str, echo: bool = False) -> Engine:
+    """The engine for a database URL, set up as the store uses it (SQLite: WAL and a 30 s busy timeout)."""
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _to_json}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 class Store:
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _to_json}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": 30}
-        else:
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
-        self.engine: Engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._create_tables()
+        self.engine: Engine = connect(url, echo)
+        try:
+            self._check_schema()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
-    def _create_tables(self, attempts: int = 5) -> None:
-        """Create missing tables. Several processes starting at once on a new database race here; the
-        losers see "already exists" and simply check again."""
+    def _check_schema(self, attempts: int = 5) -> None:
+        """Refuse a database not at this release's revision; create an empty one at head (bot.migrations).
+        Several processes starting at once on a new database wait on one another there; a busy database
+        that outlasts the wait is simply checked again."""
         for attempt in range(attempts):
             try:
-                metadata.create_all(self.engine)
+                migrations.check(self.engine)
                 return
             except DBAPIError as exc:
                 if attempt == attempts - 1:
                     raise
-                log.info("table creation raced with another process (%s); checking again", type(exc.orig).__name__)
+                log.info("schema check raced with another process (%s); checking again", type(exc.orig).__name__)
                 time.sleep(0.1 * (attempt + 1))
 
     def close(self) -> None:

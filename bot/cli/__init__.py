@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from bot.cli import ask_cmd, corpus_cmd, eval_cmd, flow_cmd, serve_cmd
+from bot.cli import ask_cmd, corpus_cmd, db_cmd, eval_cmd, flow_cmd, serve_cmd
 from bot.cli.desk_cmd import app as desk_app
 from bot.privacy import install_log_masking
 from corpus.errors import HogoError
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(corpus_cmd.app, name="corpus")
 app.add_typer(flow_cmd.app, name="flow")
 app.add_typer(flow_cmd.reports_app, name="reports")
+app.add_typer(db_cmd.app, name="db")
 app.add_typer(desk_app, name="desk")
 app.command("ask")(ask_cmd.ask)
 app.command("index")(ask_cmd.index)

@@ -32,9 +32,9 @@ def serve(
     settings = Settings()
     configure_logging(settings)
     bindings.check(settings, load_corpus(settings).regulations)  # a mistyped binding fails before indexing
+    open_store(settings).close()  # so does a database not at this release's revision; an empty one is created
     engine = open_engine(settings)  # builds the index once, before any worker starts
     engine.cache_size = settings.answer_cache
-    open_store(settings).close()  # and creates the database tables once
     typer.echo(f"hogo: http://{host}:{port}/ (API /api, widget /widget.js, {workers} worker(s))", err=True)
     # uvicorn's own lines go through hogo's handler (HOGO_LOG_FORMAT); hogo.access replaces its access log
     quiet = {"log_level": "warning", "log_config": None, "access_log": False, "proxy_headers": False}

@@ -25,8 +25,8 @@ def slack() -> None:
         raise SlackNotConfigured("set HOGO_SLACK_APP_TOKEN (an app-level token with connections:write)")
     corpus = load_corpus(settings)
     bindings.check(settings, corpus.regulations)  # a mistyped binding fails before indexing
+    flows = open_flows(settings, corpus)  # a database not at this release's revision fails before indexing too
     engine = open_engine(settings)
-    flows = open_flows(settings, corpus)
     vocabulary.apply(engine, settings.data_dir)  # the privacy office's own words and uncovered topics
     app = create_slack_app(settings, engine, flows)
     typer.echo("hogo: connected to Slack over Socket Mode (Ctrl-C to stop)", err=True)

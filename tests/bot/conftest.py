@@ -37,6 +37,22 @@ def pg_schema_url():
     admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_db_url(request, tmp_path):
+    """A database with nothing in it: a new SQLite file, or a PostgreSQL schema of its own, dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    schema = f"hogo_empty_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
 def _url(kind: str, tmp_path, request) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'hogo.sqlite3'}"
