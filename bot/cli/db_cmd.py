@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot import migrations
+from bot.faults import Unavailable, one_line
 from bot.services import open_database
 from bot.settings import Settings
 
@@ -19,7 +22,7 @@ def upgrade() -> None:
     release's revision is left as it is, and one made before migrations is taken in with its data.
     Example: hogo db upgrade
     """
-    engine = open_database(Settings())
+    engine = _database()
     try:
         before, after = migrations.upgrade(engine)
     finally:
@@ -35,7 +38,7 @@ def current() -> None:
 
     Example: hogo db current
     """
-    engine = open_database(Settings())
+    engine = _database()
     try:
         with engine.connect() as conn:
             state = migrations.read_state(conn)
@@ -48,3 +51,18 @@ def current() -> None:
     else:
         typer.echo(state.problem())
         raise typer.Exit(1)
+
+
+def _database() -> Engine:
+    """The configured database, reached once: a mistyped URL or a server that refuses is one line."""
+    engine = None
+    try:
+        engine = open_database(Settings())
+        with engine.connect():
+            pass
+    except (ArgumentError, DBAPIError, ImportError, OSError) as exc:
+        if engine is not None:
+            engine.dispose()
+        raise Unavailable(f"cannot open the database ({one_line(exc)}): check HOGO_DATABASE_URL and that the "
+                          "database runs") from None
+    return engine

@@ -228,3 +228,10 @@ def test_processes_starting_together_on_a_new_database_all_start(empty_db_url):
         thread.join()
     assert errors == []
     assert revision_of(empty_db_url) == migrations.head()
+
+
+def test_db_upgrade_of_a_database_that_cannot_be_reached_is_one_line(tmp_path):
+    result = hogo("db", "upgrade", url="postgresql+psycopg://postgres@127.0.0.1:1/test", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot open the database (") and result.stderr.count("\n") == 1
+    assert "check HOGO_DATABASE_URL" in result.stderr
