@@ -7,9 +7,13 @@ They are nobody's mistake in the request and pass once the machine is fixed, so 
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+from pathlib import Path
 
 from sqlalchemy import exc as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 
 from corpus.errors import HogoError
 
@@ -55,6 +59,37 @@ def _is_fault(exc: BaseException) -> bool:
         state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
         return exc.connection_invalidated or state.startswith(SQLSTATES)
     return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+
+
+def writable(path: str | Path) -> bool:
+    """Whether this process may write ``path`` (an immutable file or a read-only mount is not, even for root)."""
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def sqlite_file_pool(url: str) -> dict[str, type[QueuePool]]:
+    """For a SQLite file database, ``{"poolclass": ...}``: a pool that hands out no connection while the file,
+    its WAL or its shared memory cannot be written (for any other URL, nothing).
+
+    SQLite maps the shared-memory file into memory; once that file turns read-only under a running process
+    (chmod, chattr +i, a remount), its next write to the mapping, even while a connection closes, kills the
+    process with SIGBUS: no exception, no log line. A few stat calls before each checkout turn that into a
+    503 instead, and the open connections are left alone until the files can be written again (the files
+    turning read-only during one request's own use of a connection is not covered)."""
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return {}
+    files = [database, f"{database}-wal", f"{database}-shm"]
+
+    class WatchedPool(QueuePool):
+        _sqla_logger_namespace = "sqlalchemy.pool.impl.QueuePool"  # logs as the pool it is (quiet)
+
+        def connect(self) -> PoolProxiedConnection:
+            for path in files:
+                if os.path.exists(path) and not writable(path):
+                    raise Unavailable(f"{path} is not writable; make the data dir's files writable for hogo again")
+            return super().connect()
+
+    return {"poolclass": WatchedPool}
 
 
 def one_line(exc: BaseException) -> str:

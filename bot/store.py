@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot import migrations
+from bot.faults import sqlite_file_pool
 from corpus.errors import HogoError
 
 log = logging.getLogger("hogo.store")
@@ -170,6 +171,7 @@ def connect(url: str, echo: bool = False) -> Engine:
     kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _to_json}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        kwargs.update(sqlite_file_pool(url))  # no connection while its files are read-only: SIGBUS otherwise
     else:
         kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
     engine = create_engine(url, **kwargs)
@@ -183,6 +185,8 @@ class Store:
         self.url = url
         self.engine: Engine = connect(url, echo)
         try:
+            with self.engine.connect():  # a database that cannot be reached fails now, not after the retries below
+                pass
             self._check_schema()
         except BaseException:
             self.engine.dispose()

@@ -90,3 +90,13 @@ class RegulationExistsError(CorpusError):
 
     code = "regulation_exists"
     default_ja = "同じIDの規程がすでに登録されています。"
+
+
+class IndexUnavailable(HogoError):
+    """The vector store (a Chroma server) cannot be reached."""
+
+    code = "index_unavailable"
+    exit_code = 2
+    http_status = 503
+    default_ja = "検索の準備ができていません。しばらく待ってからもう一度お試しください。"
+    retry_after = 30

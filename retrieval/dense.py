@@ -19,6 +19,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
+from corpus.errors import IndexUnavailable
 from retrieval.embeddings import get_embedder
 from retrieval.passages import Passage
 from retrieval.vectors import embedder_slug
@@ -56,10 +57,13 @@ def open_client(data_dir: Path | None = None, url: str | None = None) -> chromad
     settings = ChromaSettings(anonymized_telemetry=False)
     if url:
         parsed = urlparse(url)
-        return chromadb.HttpClient(
-            host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000, ssl=parsed.scheme == "https",
-            settings=settings,
-        )
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000, ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+        except Exception as exc:  # chromadb raises ValueError("Could not connect to a Chroma server...")
+            raise IndexUnavailable(f"cannot reach the Chroma server at {url} ({exc})") from None
     path = (data_dir or Path(".hogo")) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)

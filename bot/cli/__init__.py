@@ -8,6 +8,7 @@ import typer
 
 from bot.cli import ask_cmd, corpus_cmd, db_cmd, eval_cmd, flow_cmd, serve_cmd
 from bot.cli.desk_cmd import app as desk_app
+from bot.faults import as_unavailable
 from bot.privacy import install_log_masking
 from corpus.errors import HogoError
 
@@ -54,4 +55,10 @@ def main() -> None:
     except typer.TyperException as exc:  # usage errors (bad option values and the like)
         exc.show()  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", 2))
+    except Exception as exc:  # a full disk or a database gone mid-command: one line too
+        fault = as_unavailable(exc)
+        if fault is None:
+            raise
+        typer.echo(f"error: {fault.message}", err=True)
+        sys.exit(fault.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

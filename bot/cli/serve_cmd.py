@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import typer
 
 from bot import bindings
 from bot.logs import configure_logging
-from bot.services import load_corpus, open_engine, open_store
+from bot.services import check_storage, load_corpus, open_engine, open_store
 from bot.settings import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's multiprocess mode (bot.web.metrics)
@@ -31,6 +32,8 @@ def serve(
 
     settings = Settings()
     configure_logging(settings)
+    faulthandler.enable()  # a fatal signal leaves a trace on stderr, not a silent exit
+    check_storage(settings)  # the data dir and the database take writes, or one line says what to fix
     bindings.check(settings, load_corpus(settings).regulations)  # a mistyped binding fails before indexing
     open_store(settings).close()  # so does a database not at this release's revision; an empty one is created
     engine = open_engine(settings)  # builds the index once, before any worker starts
