@@ -36,8 +36,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, settings: Settings, timeout: float = 30.0) -> Iterator[LiveServer]:
-    """Run ``app`` with uvicorn until the block ends; ready once /health answers."""
+def serve(app: Any, settings: Settings, timeout: float = 120.0) -> Iterator[LiveServer]:
+    """Run ``app`` with uvicorn until the block ends; ready once /health answers (a server that builds its own
+    index may take a minute on a loaded 2-core machine: the wait is for readiness, not a speed check)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
