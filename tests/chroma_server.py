@@ -81,3 +81,12 @@ def chroma_server(folder: Path, timeout: float = 90.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+def close_http(client: object) -> None:
+    """Close the connections of a chromadb ``HttpClient`` (it keeps them until the interpreter exits, each as
+    an unclosed socket then): its own and those of the admin client it made itself."""
+    for holder in (client, getattr(client, "_admin_client", None)):
+        session = getattr(getattr(holder, "_server", None), "_session", None)
+        if session is not None:
+            session.close()

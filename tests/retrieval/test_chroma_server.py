@@ -13,7 +13,7 @@ import pytest
 
 from corpus.loader import BUNDLED_DIR, Corpus
 from retrieval.engine import AskEngine
-from tests.chroma_server import free_port
+from tests.chroma_server import close_http, free_port
 from tests.test_cli import HOGO
 
 pytestmark = [pytest.mark.slow, pytest.mark.chroma_server]
@@ -38,10 +38,7 @@ def on_server(chroma_url, tmp_path_factory) -> Iterator[tuple[AskEngine, Path]]:
     data_dir = tmp_path_factory.mktemp("on-server")
     engine = AskEngine.open(Corpus.load(BUNDLED_DIR), data_dir, chroma_url=chroma_url)
     yield engine, data_dir
-    # chromadb's HTTP client keeps its connections until the interpreter exits: close them here
-    session = getattr(getattr(engine.dense.client, "_server", None), "_session", None)
-    if session is not None:
-        session.close()
+    close_http(engine.dense.client)
 
 
 def test_the_index_is_built_into_the_chroma_server_and_answers(on_server):

@@ -4,7 +4,6 @@ dialogue is answered on both in turn; the rate limit of a token and a cached ans
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import subprocess
@@ -119,10 +118,10 @@ def test_two_servers_answer_one_dialogue_in_turn_and_share_limits_and_answers(
     env.update(HOGO_DATABASE_URL=database_url, HOGO_REDIS_URL=shared_redis_url, HOGO_CHROMA_URL=chroma_url,
                HOGO_SECRET_KEY=secrets.token_urlsafe(32), HOGO_SITE_KEYS=SITE_KEYS,
                HOGO_ENCODER_THREADS="1", HOGO_LOG_LEVEL="WARNING")
-    if importlib.util.find_spec("bot.cli.db_cmd") is not None:  # the schema is migrated once per release
-        upgraded = subprocess.run([*HOGO, "db", "upgrade"], env={**env, "HOGO_DATA_DIR": str(tmp_path / "admin")},
-                                  cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        assert upgraded.returncode == 0, upgraded.stderr
+    # once per release, before the servers start (an empty database would also be made by the first start)
+    upgraded = subprocess.run([*HOGO, "db", "upgrade"], env={**env, "HOGO_DATA_DIR": str(tmp_path / "admin")},
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert upgraded.returncode == 0, upgraded.stderr
     data_a, data_b = tmp_path / "server-a", tmp_path / "server-b"
     http = httpx.Client(trust_env=False, timeout=120, headers={"Origin": ORIGIN})
 
