@@ -32,7 +32,7 @@ import numpy as np
 from corpus.loader import Corpus
 from evals.fit_ranker import PARAGRAPH_WEIGHT, untrained
 from evals.metrics import article_of, gold_rows
-from evals.runner import load_questions
+from evals.runner import Question, load_questions
 from retrieval.e5onnx import (
     BUNDLED_MODEL,
     LORA_TARGETS,
@@ -66,12 +66,13 @@ class Example:
     gold_paragraph: np.ndarray  # bool per row: the passage is (inside) a gold paragraph
 
 
-def examples(searcher: HybridSearcher, split: str = "dev") -> list[Example]:
-    """Every question of a split, as the searcher would embed it (uncovered ones have no gold rows)."""
+def examples(searcher: HybridSearcher, split: str = "dev", questions: list[Question] | None = None) -> list[Example]:
+    """Every question of a split (or of ``questions``), as the searcher would embed it (uncovered ones have
+    no gold rows)."""
     if split == "test":
         raise SystemExit("fit_adapter never reads the test split")
     out = []
-    for q in load_questions(split=split):
+    for q in load_questions(split=split) if questions is None else questions:
         question, _, terms = searcher.prepare(q.q)
         rows = searcher._scope(q.scope)
         gold, gold_paragraph = gold_rows(q.gold, [searcher.passages[i].key for i in rows])

@@ -243,13 +243,17 @@ def cross_validate(data: list[Sample], covered_abstain: float = COVERED_ABSTAIN,
 
 def fit(data: list[Sample], covered_abstain: float, meta: dict) -> tuple[Ranker, dict[str, float]]:
     report = cross_validate(data, covered_abstain)
+    return fitted_ranker(data, covered_abstain, meta), report
+
+
+def fitted_ranker(data: list[Sample], covered_abstain: float = COVERED_ABSTAIN, meta: dict | None = None) -> Ranker:
+    """The ranking weights and both abstention thresholds fitted on all of ``data`` (no cross-validation)."""
     weights = fit_ranking(data)
     m = len(QUESTION_FEATURES)
     with_examples = any(s.example_lift is not None for s in data)
-    ranker = Ranker(weights, np.array(COVERAGE_WEIGHTS), np.zeros(m), np.ones(m), 0.0,
-                    abstention_threshold(data, covered_abstain), meta,
-                    abstention_threshold(data, covered_abstain, examples=True) if with_examples else None)
-    return ranker, report
+    return Ranker(weights, np.array(COVERAGE_WEIGHTS), np.zeros(m), np.ones(m), 0.0,
+                  abstention_threshold(data, covered_abstain), dict(meta or {}),
+                  abstention_threshold(data, covered_abstain, examples=True) if with_examples else None)
 
 
 def example_text(question: Question) -> str:

