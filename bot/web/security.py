@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ class TokenSigner:
     def issue(self, origin: str, site_key: str, visitor: str | None = None,
               now: float | None = None, scopes: list[str] | None = None) -> tuple[str, Token]:
         """A signed token; ``scopes`` (a site key's binding) travel inside the signature, so a client
-        cannot widen them."""
-        token = Token(visitor or secrets.token_hex(12), origin, site_key, int((now or time.time()) + self.ttl),
+        cannot widen them. The expiry is rounded up, so a token is good for at least ``ttl`` seconds."""
+        token = Token(visitor or secrets.token_hex(12), origin, site_key, math.ceil((now or time.time()) + self.ttl),
                       tuple(scopes) if scopes is not None else None)
         claims: dict[str, object] = {"v": token.visitor, "o": token.origin, "k": token.site_key, "e": token.expires}
         if token.scopes is not None:

@@ -568,7 +568,7 @@ def test_the_host_pages_css_cannot_break_the_widget(live_server, tab):
 
 
 def test_an_expired_token_is_renewed_for_the_same_visitor_and_failures_are_explained(make_server, engine, tab):
-    live = make_server(engine=engine, token_ttl=1)
+    live = make_server(engine=engine, token_ttl=2)
     page = tab.page
     open_widget(page, live.url + "/")
     ask(page, "USBをなくした。誰に報告？")
@@ -576,7 +576,7 @@ def test_an_expired_token_is_renewed_for_the_same_visitor_and_failures_are_expla
     # pretend the widget still believes in its token; the server has let it expire
     page.evaluate("s => sessionStorage.setItem('hogo:demo:session', JSON.stringify(s))",
                   {**first, "exp": first["exp"] + 3_600_000})
-    page.wait_for_timeout(2100)
+    page.wait_for_timeout(3100)  # past the two seconds the token was issued for
     statuses: list[tuple[str, int]] = []
     page.on("response", lambda r: statuses.append((urllib.parse.urlsplit(r.url).path, r.status)))
     ask(page, "委託先の監督について")
