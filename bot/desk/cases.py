@@ -48,6 +48,12 @@ class Step:
     def label(self) -> str:
         return STATUSES[self.status]
 
+    @property
+    def reporter_note(self) -> str | None:
+        """The note as the reporter reads it: the desk's form says it is shown to them; masked again on the way
+        out, whatever wrote it."""
+        return mask_my_numbers(self.note)[0] if self.note else None
+
 
 @dataclass(frozen=True)
 class Due:
@@ -154,11 +160,17 @@ class Case:
             later = [s for s in later if s not in ("preliminary", "final")]
         return later
 
+    @property
+    def updated_on(self) -> date:
+        """The day the case reached its status (the report's own day while it is only 受付)."""
+        return self.timeline[-1].done_on
+
     def summary(self) -> dict[str, Any]:
-        """What the reporter sees of the office's handling: status and dated steps (no account names)."""
-        return {"status": self.status, "label": self.status_label,
-                "timeline": [{"status": s.status, "label": s.label, "on": s.done_on.isoformat(), "note": s.note}
-                             for s in self.timeline]}
+        """What the reporter sees of the office's handling: status, the day it last changed and the dated steps
+        with their notes. Never the account that recorded a step or when it was typed in."""
+        return {"status": self.status, "label": self.status_label, "updated_on": self.updated_on.isoformat(),
+                "timeline": [{"status": s.status, "label": s.label, "on": s.done_on.isoformat(),
+                              "note": s.reporter_note} for s in self.timeline]}
 
 
 def _day(text: str | None) -> date | None:
@@ -230,6 +242,15 @@ class Cases:
 
     def cities(self) -> list[str]:
         return sorted({c.city for c in self.list(sort="created") if c.city})
+
+    def owned_by(self, owner: str, limit: int = 50) -> list[Case]:
+        """The incident cases one reporter made (``web:<visitor>``, ``slack:<user>``), newest first."""
+        if not owner:
+            return []
+        reports = self.store.list_reports(flow="incident", owner=owner, limit=limit)
+        timelines = self._timelines([r.id for r in reports]) if reports else {}
+        today = self.today()
+        return [self._case(r, timelines.get(r.id, []), today) for r in reports]
 
     def progress(self, report: ReportRow) -> CaseOut | None:
         """The office's handling of an incident report as its reporter sees it (None for other reports)."""

@@ -495,9 +495,24 @@ def _routes(app: FastAPI) -> None:
     @app.post("/api/flows/sessions/{session_id}/finish", tags=["flows"], response_model=models.ReportOut,
               responses={409: ERRORS, **STANDARD_ERRORS})
     def finish_flow(session_id: str, request: Request, who: Principal = Depends(principal)) -> models.ReportOut:
-        """Confirm the summary: the report is decided, stored and returned (finishing twice returns it again)."""
+        """Confirm the summary: the report is decided, stored and returned (finishing twice returns it again).
+        An incident report comes with its `case` (受付 until the privacy office moves it on)."""
         service = own_session(request, session_id, who)
-        return _report(service.finish(session_id))
+        row = service.finish(session_id)
+        return _report(row).model_copy(update={"case": request.app.state.desk.cases.progress(row)})
+
+    @app.get("/api/reports", tags=["reports"], response_model=list[models.OwnReportOut], responses=STANDARD_ERRORS)
+    def own_reports(request: Request, who: Principal = Depends(principal)) -> list[models.OwnReportOut]:
+        """The caller's own incident reports, newest first (at most 50), each with the privacy office's handling
+        of it: status, the day it last changed and the dated steps with the office's note for the reporter.
+        Only reports made with this visitor's token are listed; the admin token has `/api/admin/reports`."""
+        if who.owner is None:
+            raise ForbiddenError("the admin token has no reports of its own",
+                                 "報告者本人のセッションでのみ利用できます。")
+        cases = request.app.state.desk.cases.owned_by(who.owner)
+        return [models.OwnReportOut(id=c.id, flow=c.report.flow, scope=c.report.scope, title=c.report.title,
+                                    created_at=c.report.created_at.isoformat(),
+                                    case=models.CaseOut.model_validate(c.summary())) for c in cases]
 
     def own_report(request: Request, report_id: str, who: Principal) -> ReportRow:
         if len(report_id) > 64:

@@ -134,6 +134,7 @@ class CaseOut(BaseModel):
 
     status: Literal["received", "preliminary", "final", "notified", "closed"]
     label: str
+    updated_on: str = Field(description="The day of the latest step (ISO date): when the status last changed.")
     timeline: list[CaseStepOut]
 
 
@@ -146,6 +147,17 @@ class ReportOut(BaseModel):
     data: dict[str, Any]
     markdown: str
     case: CaseOut | None = Field(None, description="Incident reports: the office's status and its dated steps.")
+
+
+class OwnReportOut(BaseModel):
+    """One of the caller's own incident reports with the office's handling of it (GET /api/reports)."""
+
+    id: str
+    flow: str
+    scope: str | None
+    title: str
+    created_at: str
+    case: CaseOut
 
 
 class ReportSummary(BaseModel):

@@ -76,8 +76,9 @@ def test_the_office_advances_a_case_and_the_reporter_sees_it(desk_client):
     case_id = desk_client.report(owner=f"web:{session['visitor']}")
     reporter = {"Authorization": f"Bearer {session['token']}"}
     before = desk_client.client.get(f"/api/reports/{case_id}", headers=reporter).json()
-    assert before["case"] == {"status": "received", "label": "受付", "timeline": [
-        {"status": "received", "label": "受付", "on": before["created_at"][:10], "note": None}]}
+    assert before["case"] == {"status": "received", "label": "受付", "updated_on": before["created_at"][:10],
+                              "timeline": [{"status": "received", "label": "受付", "on": before["created_at"][:10],
+                                            "note": None}]}
 
     desk_client.user("tanaka")
     desk_client.login("tanaka")
@@ -100,7 +101,7 @@ def test_the_office_advances_a_case_and_the_reporter_sees_it(desk_client):
     assert post(status="preliminary", done_on="2026-04-03").status_code == 422  # never backwards
 
     after = desk_client.client.get(f"/api/reports/{case_id}", headers=reporter).json()["case"]
-    assert after["status"] == "final" and after["label"] == "確報済"
+    assert after["status"] == "final" and after["label"] == "確報済" and after["updated_on"] == "2026-04-03"
     assert [(s["label"], s["on"]) for s in after["timeline"][1:]] == [("速報済", "2026-04-02"), ("確報済", "2026-04-03")]
     assert after["timeline"][1]["note"] == f"委員会へ速報を提出（照会 {MASK}）"
     assert "by" not in after["timeline"][1]  # the office's account names stay inside the office
