@@ -28,6 +28,8 @@ ACTIONS = {
     "feedback_expansion": "言い換えの追加",
     "feedback_off_topic": "対象外として登録",
     "reminder_sent": "リマインダー送信",
+    "reporter_notified": "報告者への通知",
+    "reporter_notice_failed": "報告者への通知失敗",
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.desk import audit_log
 from bot.desk.cases import Case
+from bot.desk.notify import slack_client
 from bot.desk.tables import reminders
 
 if TYPE_CHECKING:
@@ -80,10 +81,7 @@ def run(desk: Desk, client: Any = None) -> list[str]:
     if not channel or not (client or settings.slack_bot_token):
         return []
     if client is None:
-        from slack_sdk import WebClient
-
-        kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
-        client = WebClient(token=settings.slack_bot_token, **kwargs)
+        client = slack_client(settings)
     at = desk.now()
     sent = []
     for reminder in due_reminders(desk.cases.list(sort="due")):

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from starlette.background import BackgroundTask
 
-from bot.desk import audit_log, export
+from bot.desk import audit_log, export, notify
 from bot.desk.accounts import authenticate
 from bot.desk.cases import SORTS, STATUSES, Case, StatusError
 from bot.desk.routes_feedback import router as feedback_router
@@ -193,7 +194,9 @@ def advance(case_id: str, request: Request, me: Staff, csrf: FormText = "", stat
         return _case_page(request, me, case, 422, exc.message_ja)
     audit_log.record(d.store.engine, d.now(), me.account.name, "case_status", case.id,
                      f"{STATUSES[status]}（{day.isoformat()}）" + (f": {note}" if note else ""), client_ip(request))
-    return redirect(f"/desk/cases/{case.id}?done=recorded")
+    response = redirect(f"/desk/cases/{case.id}?done=recorded")
+    response.background = BackgroundTask(notify.tell_reporter_later, d, case.id, status)  # after the answer
+    return response
 
 
 # exports ---------------------------------------------------------------------------------------------------------

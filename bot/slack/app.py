@@ -20,12 +20,14 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import bindings
+from bot.desk.cases import Cases
 from bot.dialogue.engine import FlowService
 from bot.dialogue.spec import FlowError
 from bot.privacy import mask_my_numbers
 from bot.questions import prepare_question
 from bot.settings import Settings
-from bot.slack import blocks
+from bot.slack import blocks, status
+from bot.store import now
 from bot.web.security import load_secret
 from corpus.errors import HogoError, UnknownClauseError
 
@@ -34,6 +36,7 @@ MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 FAILED = "すみません、回答できませんでした。時間をおいてもう一度お試しください。"
 FLOW_WORDS = {"incident": "incident", "事案": "incident", "漏えい": "incident", "報告": "incident",
               "itaku": "consignment", "consignment": "consignment", "委託": "consignment"}
+STATUS_WORDS = ("status", "状況", "進捗")  # /hogo status: the user's own incident reports and their status
 
 
 class SlackNotConfigured(HogoError):
@@ -63,6 +66,7 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
     bindings.check(settings, engine.corpus.regulations)
     app = App(signing_secret=settings.slack_signing_secret, client=client, process_before_response=False)
     store = flows.store
+    cases = Cases(store, now)  # the privacy office's status of incident reports, as their reporter reads it
 
     def scope_for(team: str | None, channel: str | None) -> list[str] | None:
         """The documents answers and dialogues use here: the workspace's binding, narrowed (never widened)
@@ -173,6 +177,9 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
                 respond(text=FAILED, response_type="ephemeral")
         elif word in ("help", "ヘルプ", "使い方"):
             ack(text=blocks.HELP)
+        elif word in STATUS_WORDS:  # a quick read of the user's own reports: answered in the ack, to them only
+            text, shown = status.status_blocks(cases.owned_by(f"slack:{command['user_id']}"))
+            ack(text=text, blocks=shown)
         elif word == "bind":
             doc = text.split()[1] if len(text.split()) > 1 else ""
             allowed = bindings.team_scopes(settings, command.get("team_id")) or list(engine.corpus.regulations)
@@ -187,7 +194,7 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
     def answer_command(command: dict[str, Any], respond: Respond) -> None:
         text = (command.get("text") or "").strip()
         word = text.split()[0].lower() if text else "help"
-        if word in FLOW_WORDS or word in ("help", "ヘルプ", "使い方", "bind"):
+        if word in FLOW_WORDS or word in STATUS_WORDS or word in ("help", "ヘルプ", "使い方", "bind"):
             return
         try:
             data = answer(text, command.get("team_id"), command.get("channel_id"))
@@ -277,7 +284,9 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
     def home(event: dict[str, Any], client: WebClient) -> None:
         user = event["user"]
         rows = store.list_reports(owner=f"slack:{user}", limit=10)
-        reports = [{"id": r.id, "title": r.title, "created_at": r.created_at.isoformat()} for r in rows]
+        labels = {c.id: status.status_line(c) for c in cases.owned_by(f"slack:{user}", limit=10)}
+        reports = [{"id": r.id, "title": r.title, "created_at": r.created_at.isoformat(), "status": labels.get(r.id)}
+                   for r in rows]
         client.views_publish(user_id=user, view=blocks.home_view(reports))
 
     @app.action(re.compile(r"^home_(incident|consignment)$"))

@@ -300,8 +300,10 @@ def home_view(reports: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     if not reports:
         blocks.append({"type": "context", "elements": [mrkdwn("まだ報告はありません。")]})
-    for r in reports[:10]:
-        blocks.append({"type": "section", "text": mrkdwn(f"{escape(r['title'])}\n`{r['id']}` {r['created_at'][:16]}")})
+    for r in reports[:10]:  # an incident report carries the privacy office's status (`status`)
+        status = f"・状況: *{escape(r['status'])}*" if r.get("status") else ""
+        blocks.append({"type": "section",
+                       "text": mrkdwn(f"{escape(r['title'])}\n`{r['id']}` {r['created_at'][:16]}{status}")})
     return {"type": "home", "blocks": blocks}
 
 
@@ -310,5 +312,6 @@ HELP = """*hogo の使い方*
 • `/hogo 質問` — 同じく質問に答えます
 • `/hogo incident` — 漏えい等事案の報告をモーダルで案内します（途中で閉じても続きから再開）
 • `/hogo itaku` — 業務委託チェックリスト
+• `/hogo status` — 自分が報告した事案の対応状況（受付・速報済・確報済…）と経過
 • `/hogo bind <規程ID>` — このチャンネルの質問を1つの規程に限定します
 • `/hogo help` — この説明"""
