@@ -170,7 +170,7 @@ def _entry(names: list[str], action: str, key: str, with_role: bool) -> dict[str
 
 def _ordered(chain: list[tuple[Report, str, int]]) -> list[dict[str, Any]]:
     """The chain from whoever reports first (a post nobody reports to, the staff member who notices) upwards;
-    steps on one level keep document order."""
+    steps on one level keep document order; reports in writing (報告書) come after the first reports."""
     unique: list[tuple[Report, str, int]] = []
     for report, key, position in chain:
         if not any(r.actors == report.actors and r.recipients == report.recipients and k == key
@@ -192,10 +192,10 @@ def _ordered(chain: list[tuple[Report, str, int]]) -> list[dict[str, Any]]:
                             nxt.append(recipient)
         frontier = nxt
 
-    def rank(item: tuple[Report, str, int]) -> tuple[int, int, int]:
+    def rank(item: tuple[Report, str, int]) -> tuple[bool, int, int, int]:
         report, _, position = item
         staff = 0 if any(STAFF.search(a) for a in report.actors) else 1
-        return (min(level.get(a, 99) for a in report.actors), staff, position)
+        return (report.written, min(level.get(a, 99) for a in report.actors), staff, position)
 
     return [{"role": r.role, "action": r.action, "key": k} for r, k, _ in sorted(unique, key=rank)]
 

@@ -3,8 +3,8 @@
 Japanese regulations state duties in a few fixed shapes, whatever the city:
 「Xは、…Yに報告する」, 「…を認識した職員は、直ちに…Yに報告しなければならない」, 「Xは、Yから…の報告を受けたときは、…」,
 and items that inherit the subject of their paragraph (「利用者は、次のとおり…」 → 「(2) 運用管理者に報告すること。」).
-A post (職) is a noun phrase ending in 者, 長, 責任者, 管理者, 職員, 担当者, 課, 室, 機関, 委員会 … These helpers read
-those shapes from a sentence's own words; nothing here knows any particular regulation.
+A post (職) is a noun phrase ending in 者, 長, 監, 主任, 責任者, 管理者, 職員, 担当者, 課, 室, 機関, 委員会 …
+These helpers read those shapes from a sentence's own words; nothing here knows any particular regulation.
 """
 
 from __future__ import annotations
@@ -18,12 +18,18 @@ from retrieval.facts import sentences
 _OPEN, _CLOSE = "（(「『", "）)」』"
 _NOUN = "一-龥々〆ヶァ-ヺーＡ-Ｚ・A-Z"
 NOUN_RUN = re.compile(f"[{_NOUN}]+$")
-POST_END = re.compile(r"(?:者|長|官|員|課|室|部|局|機関|委員会|委託先|市|町|村|[A-ZＡ-Ｚ]{2,})等?$")
+POST_END = re.compile(r"(?:者|長|官|監|主任|主幹|員|課|室|部|局|機関|委員会|委託先|市|町|村|[A-ZＡ-Ｚ]{2,})等?$")
 NOT_POSTS = re.compile(r"^(?:前|次|同|本|当該|全|各)(?:部|市|町|村)$|^部$|第三者$")
 JOINER = re.compile(r"(?:及び|並びに|又は|若しくは|、|・)$")
-# the 報告 of a sentence that makes someone report: 報告する, 報告しなければならない, 報告すること, 報告を行う …
-REPORT_VERB = re.compile(r"報告(?:する|し(?!ない)|すること|させ|を行)")
-RECEIVED = re.compile(r"報告を受け")
+# The nouns regulations use for telling a post about an incident: 報告 most often, also 通報, 連絡, 第一報, 速報,
+# 上申 and 届出. Each is a duty only in a verb form (「通報しなければならない」「第一報を行う」「届け出る」), so
+# 「報告連絡体制」「連絡調整会議」 are not.
+REPORT_NOUN = re.compile(r"報告|通報|連絡|第一報|速報|上申|届け?出")
+REPORT_VERB = re.compile(r"(?P<noun>報告|通報|連絡|第一報|速報|上申|届出)"
+                         r"(?:する|し(?!ない)|すること|させ|を(?:行|入れ|す))"
+                         r"|(?P<todoke>届け出)(?:る|な(?=ければ|くては)|ること)"
+                         r"|(?<=報告書)(?P<submit>[^。]{0,80}?提出)(?:する|し(?!ない)|すること)")
+RECEIVED = re.compile(r"(?:報告|通報|連絡|第一報|速報|上申|届出)を受け")
 # 「…場合には、」「…ときは、」; brackets are masked (＿) wherever this is matched: 「場合(…を含む。)には、」
 CONDITION_END = re.compile(r"(?:場合(?:[（(]＿*[）)])?(?:に(?:は|おいて(?:は)?)?|は|であっても)"
                            r"|とき(?:は|には)|際(?:に(?:は)?|は))、")
@@ -48,6 +54,7 @@ class Report:
     role: str  # how the sentence names the actor: 「事案等を認識した職員」, or the posts joined with ・
     recipients: tuple[str, ...]
     action: str  # the sentence's own words from after the actor to the report verb, in plain form
+    written: bool = False  # a report in writing (「報告書を…提出する」), which follows the first reports
 
 
 def masked(text: str) -> str:
@@ -190,9 +197,11 @@ def reports(sentence: str, inherited: list[str] | None = None, context: str = ""
     out = []
     view = masked(sentence)
     for verb in REPORT_VERB.finditer(view):
-        if verb.group(0).startswith("報告させ"):
+        noun = verb.group("noun") or verb.group("todoke") or "提出"
+        if verb.group(0).startswith(f"{noun}させ"):  # 「報告させる」: someone else reports
             continue
-        head = view[: verb.start()]
+        # 「報告書を…Yに提出する」: the report is in writing; the recipient stands before 提出
+        head = view[: verb.end("submit") - 2] if verb.group("submit") else view[: verb.start()]
         recipients, recipient_at = _recipients(head)
         if not recipients:
             continue
@@ -207,14 +216,33 @@ def reports(sentence: str, inherited: list[str] | None = None, context: str = ""
             continue
         if set(recipients) & set(actors):
             continue
-        own = parts(sentence[end : verb.start()] + "報告する")[-1]  # 「…を講ずるとともに、Yに報告する」: the report
+        # 「…を講ずるとともに、Yに報告する」: the report, in the sentence's own verb
+        own = parts(sentence[end : len(head)] + _plain_verb(noun, verb.group(0)))[-1]
         action = _short_condition(_without_received(own))
-        if pre and len(pre) <= 30 and CONDITION_END.search(pre):
+        if pre and len(pre) <= 30 and _ends_with_condition(pre):  # 「漏えいを知ったときは、Xは、…」
             action = pre + action
         action = plain(tidy(context + action))
-        out.append(Report(tuple(actors), role, tuple(recipients), action))
+        out.append(Report(tuple(actors), role, tuple(recipients), action, written=bool(verb.group("submit"))))
     out += received(sentence)
     return out
+
+
+def _ends_with_condition(text: str) -> bool:
+    """Whether ``text`` is a condition that ends where the actor begins (「…したときは、」), not an earlier duty
+    of the same sentence (「補佐者は、…総括者に報告し、」 before 「総括者は、…」)."""
+    found = list(CONDITION_END.finditer(masked(text)))
+    return bool(found) and found[-1].end() == len(text)
+
+
+def _plain_verb(noun: str, said: str = "") -> str:
+    """The plain form of a report verb as the sentence ``said`` it: 報告する, 第一報を行う, 第一報を入れる, 届け出る."""
+    if noun == "届け出":
+        return "届け出る"
+    if f"{noun}を入れ" in said:
+        return f"{noun}を入れる"
+    if noun == "第一報" or f"{noun}を行" in said:
+        return f"{noun}を行う"
+    return f"{noun}する"
 
 
 def _recipients(head: str) -> tuple[list[str], int]:
@@ -257,7 +285,9 @@ def received(sentence: str) -> list[Report]:
             continue
         what = sentence[origin + 2 : found.start()].rstrip("の")
         recipients = subject[0]
-        action = f"{'・'.join(recipients)}に{what}を報告する" if what else f"{'・'.join(recipients)}に報告する"
+        verb = _plain_verb(found.group(0)[: -len("を受け")])
+        joined = "の" if "を" in verb else "を"  # 事故を報告する, 事故の第一報を行う
+        action = f"{'・'.join(recipients)}に{what}{joined}{verb}" if what else f"{'・'.join(recipients)}に{verb}"
         out.append(Report(tuple(senders), "・".join(senders), tuple(recipients), tidy(action)))
     return out
 
@@ -265,7 +295,7 @@ def received(sentence: str) -> list[Report]:
 def _without_received(action: str) -> str:
     """Drop a leading 「前項の報告を受けたときは、」: the chain already says who reported."""
     view = masked(action)
-    found = [m for m in CONDITION_END.finditer(view) if "報告を受け" in view[: m.start()]]
+    found = [m for m in CONDITION_END.finditer(view) if RECEIVED.search(view[: m.start()])]
     return action[found[-1].end() :] if found else action
 
 

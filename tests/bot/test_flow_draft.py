@@ -5,6 +5,7 @@ hand-written flow files. Then the draft status through the service, the view, th
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -205,15 +206,44 @@ def test_the_seeds_drafted_match_their_hand_written_files(corpus, library, capsy
     ("所属長は、受託者から事故の報告を受けたときは、直ちに必要な指示を行う。", ("受託者",), ("所属長",)),
     ("事故を知った職員は、当該課の長に対し、直ちにその旨を報告するものとする。", ("職員",), ("当該課の長",)),
     ("ただし、重大な事故のときは、副管理者は、直ちに管理者に報告する。", ("副管理者",), ("管理者",)),
+    # the same duty in other verbs regulations use for it
+    ("職員は、漏えいが生じたことを知ったときは、直ちに課長に通報しなければならない。", ("職員",), ("課長",)),
+    ("前項の通報を受けた課長は、速やかに、総務課長に第一報を行わなければならない。", ("課長",), ("総務課長",)),
+    ("係長は、事故を知ったときは、直ちに所属長に連絡するものとする。", ("係長",), ("所属長",)),
+    ("所属長は、前項の第一報を受けたときは、直ちに部長に速報するものとする。", ("所属長",), ("部長",)),
+    ("所属長は、受託者から事故の通報を受けたときは、直ちに必要な指示を行う。", ("受託者",), ("所属長",)),
+    ("職員は、紛失に気付いたときは、直ちにその旨を課長に届け出なければならない。", ("職員",), ("課長",)),
 ])
 def test_who_reports_to_whom(sentence, actors, recipients):
     (found,) = statute.reports(sentence)
     assert (found.actors, found.recipients) == (actors, recipients)
-    assert found.action.endswith("報告する") or "報告する" in found.action
+    verb = statute.REPORT_NOUN.findall(sentence)[-1]  # the duty's own verb, 「前項の通報を受けた…」 aside
+    assert found.action.endswith(("する", "を行う", "出る")) and verb in found.action, found
+    assert not statute.CONDITION_END.search(found.action[-12:])  # the duty, not a condition, ends the action
+
+
+def test_a_second_duty_in_the_sentence_does_not_take_the_first_as_its_condition():
+    first, second = statute.reports("補佐者は、第一報を受けたときは、速やかに総括者に報告し、総括者は、事故の内容に応じて"
+                                    "町長に報告するものとする。")
+    assert (first.actors, first.recipients, second.actors, second.recipients) == (
+        ("補佐者",), ("総括者",), ("総括者",), ("町長",))
+    assert second.action == "事故の内容に応じて町長に報告する"
+    (found,) = statute.reports("漏えいを知ったときは、職員は、直ちに課長に報告する。")
+    assert found.action == "漏えいを知ったときは、直ちに課長に報告する"
+
+
+def test_a_report_in_writing_is_a_later_step_to_the_post_it_goes_to():
+    (found,) = statute.reports("課長は、調査の結果を事故報告書（様式第2号）に取りまとめ、10日以内に管理監に提出しなければ"
+                               "ならない。")
+    assert (found.actors, found.recipients, found.written) == (("課長",), ("管理監",), True)
+    assert found.action.endswith("管理監に提出する")
+    assert statute.reports("受託者は、作業の完了後、速やかに完了届を課長に提出しなければならない。") == []
 
 
 def test_what_is_not_a_report_to_someone():
     assert statute.reports("報告連絡体制を整備する。") == []
+    assert statute.reports("課長は、連絡調整会議を置く。") == []
+    assert statute.reports("職員は、事務の進捗を課長に連絡調整する。") == []
     assert statute.reports("保護管理者は、前項の報告を受けたときは、被害の拡大を防止する措置を講ずる。") == []
     assert statute.plain("所定の手続を行わなければならない。") == "所定の手続を行う"
     assert statute.plain("措置を講じなければならない") == "措置を講じる"
@@ -317,3 +347,36 @@ def test_drafted_files_read_back_as_written(flows_dir):
     data = yaml.safe_load((flows_dir / "consignment" / "hibarigaoka-itaku-yoko.yaml").read_text(encoding="utf-8"))
     assert data["status"] == "draft" and data["doc"] == "hibarigaoka-itaku-yoko"
     assert all({"key", "phase", "title", "prompt"} <= set(item) for item in data["items"])
+
+
+# documents the drafter was not written on ------------------------------------------------------------
+
+UNSEEN_DRAFTS = sorted((Path(__file__).parents[2] / "evals" / "datasets" / "unseen" / "drafts").glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def unseen_cities(corpus) -> Corpus:
+    from evals.unseen import unseen_corpus
+    return unseen_corpus(corpus)
+
+
+def named(post: str, text: str) -> bool:
+    """Whether ``text`` names ``post`` in full or by the short name a regulation defines for it (個人情報管理監
+    → 「以下「管理監」という。」): a tail of at least two characters."""
+    return any(post[i:] in text for i in range(len(post) - 1))
+
+
+@pytest.mark.parametrize("gold_file", UNSEEN_DRAFTS, ids=lambda p: p.stem)
+def test_an_unseen_regulation_drafts_its_gold_chain_ppc_duty_and_contract_items(unseen_cities, gold_file):
+    gold = json.loads(gold_file.read_text(encoding="utf-8"))
+    draft = draft_flows(unseen_cities, gold_file.stem)
+    incident, consignment = draft.files["incident"], draft.files["consignment"]
+    chain = incident["internal_chain"]
+    assert chain[0]["key"] == gold["first_report"]["key"] and gold["first_report"]["recipient"] in chain[0]["action"]
+    assert [step["key"] for step in chain] == [step["key"] for step in gold["chain"]]
+    for step, expected in zip(chain, gold["chain"], strict=True):
+        assert named(expected["actor"], step["role"]) and named(expected["recipient"] + "に", step["action"]), step
+    assert incident["ppc_report"]["key"] == gold["ppc"]["key"]
+    assert named(gold["ppc"]["actor"], incident["ppc_report"]["role"])
+    items = {item["key"] for item in consignment["items"]}
+    assert set(gold["consignment_items"]["items"]) <= items
