@@ -50,6 +50,8 @@ def test_a_visitor_lists_the_status_of_their_own_reports_only(desk_client):
     desk_client.user("tanaka")
     desk_client.login("tanaka")
     desk_client.set_clock(frozen(2026, 4, 3))
+    assert "報告者は画面の「報告の状況」で、状況・実施日・メモを確認できます" in desk_client.client.get(
+        f"/desk/cases/{first}").text  # the clerk is told who reads the note
     assert advance(desk_client, first, status="preliminary", done_on="2026-04-02",
                    note=f"委員会へ速報しました（照会番号 {my_number()}）").status_code == 303
     assert advance(desk_client, second, status="closed", done_on="2026-04-03").status_code == 303

@@ -53,6 +53,7 @@ def test_the_reporter_gets_a_dm_when_the_office_moves_their_case_on(slack):
     desk = office(slack)
     case_id = desk.report(owner="slack:U1")
     from_web = desk.report(owner="web:visitor")
+    assert "報告者に Slack のDMでお知らせします" in desk.client.get(f"/desk/cases/{case_id}").text
 
     done = advance(desk, case_id, status="preliminary", done_on="2026-04-02",
                    note=f"委員会へ速報しました（照会番号 {my_number()}）")
