@@ -366,7 +366,9 @@ class _Parser:
     def try_item(self, line: Line) -> bool:
         match = P.ITEM.match(line.folded)
         if not match:
-            return False
+            match = P.ITEM_BARE.match(line.folded)
+            if not match or self.paragraph is None or not self._next_item(to_int(match.group(1))):
+                return False
         item_id = str(to_int(match.group(1)))
         marker = line.content[: len(line.content) - len(match.group(2))].strip()
         unit = Unit(
@@ -386,6 +388,11 @@ class _Parser:
         if match.group(2):
             self.append_text(unit, line.content[len(line.content) - len(match.group(2)) :], line)
         return True
+
+    def _next_item(self, number: int) -> bool:
+        """Whether ``number`` continues the current paragraph's items (1 when it has none yet)."""
+        current = int(self.item.item) if self.item is not None and self.item.item.isdigit() else 0
+        return number == current + 1
 
     def try_subitem(self, line: Line) -> bool:
         if self.item is None:

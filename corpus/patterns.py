@@ -23,6 +23,9 @@ FORM = re.compile(rf"^(?:別記)?様式\s*第\s*({NUM})\s*号?(.*)$")
 WHOLE_PAREN = re.compile(r"^\(([^()]+(?:\([^()]*\)[^()]*)*)\)$")
 PARAGRAPH = re.compile(r"^([0-9]+)\s+(\S.*)$")
 ITEM = re.compile(rf"^\(({NUM})\)\s*(.*)$")
+# Items as laws and many cities number them: a bare kanji numeral and a space (「一　秘密の保持」). Only taken in
+# sequence (一, then the next number), so a sentence that starts 「一の…」 or 「三 年」 stays text.
+ITEM_BARE = re.compile(rf"^([{KANJI_NUMERAL_CHARS}]+)\s+(\S.*)$")
 SUBITEM = (
     re.compile(rf"^([{IROHA}])\s+(\S.*)$"),
     re.compile(rf"^\(([{IROHA}])\)\s*(.*)$"),

@@ -34,6 +34,18 @@ def test_kanji_branch_article_and_kanji_items():
     assert keys(reg) == ["4_2", "4_2:1", "4_2:1:1", "4_2:1:2", "5", "5:1"]
 
 
+def test_bare_kanji_numeral_items_as_laws_and_many_cities_write_them():
+    reg = parse_text(
+        "第五条　委託契約には、次に掲げる事項を定めなければならない。\n一　秘密の保持に関する事項\n"
+        "二　再委託の制限に関する事項\n　イ　書面による承諾\n　ロ　再委託先の監督\n三　その他必要な事項\n"
+        "２　前項の規定は、一の課が行う委託にも適用する。\n一部の事務は、この限りでない。\n第六条　以上。\n",
+        doc_id="t",
+    )
+    assert keys(reg) == ["5", "5:1", "5:1:1", "5:1:2", "5:1:2:イ", "5:1:2:ロ", "5:1:3", "5:2", "6", "6:1"]
+    assert reg.get("t:5:1:2").text == "再委託の制限に関する事項" and reg.get("t:5:1:2").marker == "二"
+    assert reg.get("t:5:2").text.endswith("この限りでない。")  # 「一部の…」 is text, not item 1
+
+
 def test_youryou_style_without_jo():
     reg = parse_text(
         "個人情報取扱要領\n\n第1 趣旨\nこの要領は、取扱いを定める。\n第2 定義\n1 この要領で使う用語は次のとおり。\n"
