@@ -31,6 +31,7 @@
     { id: "incident", label: "事案を報告（漏えい等）" },
     { id: "consignment", label: "委託チェックリスト" },
   ];
+  var STATUS_TAB = { id: "status", label: "報告の状況" };  // this visitor's incident reports and their status
   var MSG = {
     network: "通信に失敗しました。ネットワーク接続を確認して、もう一度お試しください。",
     server: "処理中に問題が発生しました。時間をおいて再度お試しください。",
@@ -430,6 +431,19 @@
     ".report th, .report td { border: 1px solid #d0d7de; padding: 4px 6px; vertical-align: top; text-align: left; }",
     ".report th { background: #f6f8fa; }",
     ".confirm-box { margin-top: 8px; padding: 8px 10px; border: 1px solid #d0d7de; border-radius: 8px; background: #f6f8fa; }",
+    ".cases { list-style: none; margin: 8px 0 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }",
+    ".case { padding: 8px 10px; border: 1px solid #d0d7de; border-radius: 8px; overflow-wrap: anywhere; }",
+    ".case h4 { margin: 0 0 4px; font-size: 15px; line-height: 1.45; }",
+    ".case p { margin: 0 0 4px; }",
+    ".status { display: inline-block; padding: 0 8px; border-radius: 999px; background: #e3edfb; color: #1b4f9c;",
+    "  font-weight: 700; font-size: 13px; }",
+    ".status-closed { background: #eaeef2; color: #424a53; }",
+    ".case summary { cursor: pointer; color: #1b4f9c; font-size: 13px; }",
+    ".steps { margin: 6px 0 0; padding-left: 20px; font-size: 13.5px; }",
+    ".steps li { margin: 2px 0 6px; }",
+    ".steps .step-note { margin: 2px 0 0; color: #424a53; white-space: pre-wrap; }",
+    ".case-status { margin: 0 0 10px; padding: 8px 10px; border: 1px solid #d0d7de; border-radius: 8px; background: #f6f8fa; }",
+    ".case-status p { margin: 0; }",
   ].join("\n");
 
   // ---------------------------------------------------------------------------------------------
@@ -446,7 +460,9 @@
     flowsError: "",
     flowsLoading: null,
     flow: {},  // per flow name: {id, view, report, busy, error, notices, confirmRestart, retry}
+    reports: { list: null, loading: false },  // GET /api/reports: this visitor's incident reports
   };
+  var statusView = {};  // the 報告の状況 panel's elements
 
   function build() {
     host = document.createElement("hogo-widget");
@@ -467,7 +483,7 @@
     }, h("span", { class: "icon", "aria-hidden": "true", text: "💬" }), h("span", { text: "hogo に質問する" }));
 
     var tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "機能を選ぶ" });
-    var allTabs = [{ id: "ask", label: "質問する" }].concat(FLOW_TABS);
+    var allTabs = [{ id: "ask", label: "質問する" }].concat(FLOW_TABS, [STATUS_TAB]);
     allTabs.forEach(function (t) {
       var tab = h("button", {
         type: "button", role: "tab", class: "tab", id: "hogo-tab-" + t.id, "aria-controls": "hogo-tp-" + t.id,
@@ -499,6 +515,7 @@
     });
     buildAsk();
     FLOW_TABS.forEach(function (t) { renderFlow(t.id); });
+    buildStatus();
     (document.body || document.documentElement).appendChild(host);
   }
 
@@ -526,7 +543,9 @@
       tabButtons[t].setAttribute("tabindex", on ? "0" : "-1");
       tabPanels[t].hidden = !on;
     });
-    if (id !== "ask") {
+    if (id === STATUS_TAB.id) {
+      loadReports();  // each visit shows the office's latest handling
+    } else if (id !== "ask") {
       var fs = flowState(id);
       if (!fs.loaded) {
         fs.focus = fs.focus || !!focusContent;  // focus its first control once it has loaded
@@ -1492,6 +1511,7 @@
     }
     body.appendChild(h("p", { class: "muted", role: "status", text: "報告書を作成しました（報告ID: " + report.id + "）。" }));
     body.appendChild(h("h3", { text: report.title, tabindex: "-1", "data-autofocus": "" }));
+    if (report.case) body.appendChild(caseStatus(report.case));
     body.appendChild(h("div", { class: "row" },
       button("ダウンロード", function () { download(report); }, "primary"),
       button("新しく始める", function () { restartFlow(name); })));
@@ -1500,6 +1520,92 @@
     var heading = "# " + report.title + "\n";
     renderMarkdown(markdown.indexOf(heading) === 0 ? markdown.slice(heading.length) : markdown, doc);
     body.appendChild(doc);
+  }
+
+  // The office's handling of a finished incident report, on its card: status, the day it changed, and the way
+  // to the 報告の状況 tab (every report of this visitor with its timeline).
+  function caseStatus(c) {
+    return h("div", { class: "case-status", role: "group", "aria-label": "対応状況" },
+      h("p", null, "対応状況: ", h("span", { class: "status status-" + c.status, text: c.label }),
+        "（" + c.updated_on + " 更新）"),
+      h("div", { class: "row" }, button("報告の状況を見る", function () { selectTab(STATUS_TAB.id, true); })));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 報告の状況: the incident reports made with this visitor's token (GET /api/reports lists only those), each with
+  // the privacy office's status, the day it changed and its dated steps with the office's note for the reporter.
+
+  function buildStatus() {
+    var v = statusView;
+    v.heading = h("h3", { text: "報告の状況", tabindex: "-1", "data-autofocus": "" });
+    v.live = h("p", { class: "muted", role: "status" });
+    v.error = h("p", { class: "error", role: "alert" });
+    v.list = h("div");
+    v.refresh = button("最新の状況に更新", function () { loadReports(); });
+    tabPanels[STATUS_TAB.id].appendChild(h("div", { class: "scroll" }, v.heading,
+      h("p", { class: "muted", text: "この画面から送った漏えい等事案の報告と、個人情報保護担当の対応状況" +
+        "（受付 → 速報済 → 確報済 → 本人通知済 → 完了）です。ブラウザーのタブを閉じると表示されなくなるため、" +
+        "報告IDを控えておいてください。" }),
+      h("div", { class: "row" }, v.refresh), v.live, v.error, v.list));
+  }
+
+  async function loadReports() {
+    var rs = state.reports, v = statusView;
+    if (rs.loading) return;
+    rs.loading = true;
+    v.refresh.setAttribute("aria-disabled", "true");  // not disabled: a focused button keeps its focus
+    tabPanels[STATUS_TAB.id].setAttribute("aria-busy", "true");
+    v.live.textContent = MSG.loading;
+    v.error.textContent = "";
+    try {
+      rs.list = await api("GET", "/api/reports");
+      v.live.textContent = rs.list.length ? rs.list.length + "件の報告があります。" : "";
+      updateReportCard(rs.list);
+    } catch (e) {
+      v.live.textContent = "";
+      v.error.textContent = e.message || MSG.server;
+    } finally {
+      rs.loading = false;
+      v.refresh.removeAttribute("aria-disabled");
+      tabPanels[STATUS_TAB.id].setAttribute("aria-busy", "false");
+    }
+    renderReports();
+  }
+
+  function renderReports() {
+    var list = state.reports.list;
+    clear(statusView.list);
+    if (!list) return;
+    if (!list.length) {
+      statusView.list.appendChild(h("p", { text: "この画面から送った事案の報告はまだありません。" +
+        "報告は「" + FLOW_TABS[0].label + "」から行えます。" }));
+      return;
+    }
+    statusView.list.appendChild(h("ul", { class: "cases", "aria-label": "報告の一覧" }, list.map(caseCard)));
+  }
+
+  function caseCard(r) {
+    var c = r.case, titleId = nextId("case");
+    var steps = h("ol", { class: "steps" }, c.timeline.map(function (s) {
+      return h("li", null, s.on + " ", h("strong", { text: s.label }),
+        s.note ? h("p", { class: "step-note", text: "担当からのメモ: " + s.note }) : null);
+    }));
+    return h("li", { class: "case", "aria-labelledby": titleId, "data-report-id": r.id },
+      h("h4", { id: titleId, text: r.title }),
+      h("p", { class: "muted", text: "報告ID: " + r.id + "・報告日: " + c.timeline[0].on }),
+      h("p", null, "現在の状況: ", h("span", { class: "status status-" + c.status, text: c.label }),
+        "（" + c.updated_on + " 更新）"),
+      h("details", null, h("summary", { text: "経過を見る（" + c.timeline.length + "件）" }), steps));
+  }
+
+  // The finished report on the incident tab shows the status just read.
+  function updateReportCard(list) {
+    var fs = state.flow[FLOW_TABS[0].id];
+    if (!fs || !fs.report) return;
+    var found = list.filter(function (r) { return r.id === fs.report.id; })[0];
+    if (!found) return;
+    fs.report.case = found.case;
+    renderFlow(FLOW_TABS[0].id);
   }
 
   function download(report) {
@@ -1606,7 +1712,7 @@
     var saved = store.get("messages");
     state.messages = Array.isArray(saved) ? saved.filter(function (m) { return m && typeof m.role === "string"; }) : [];
     var tab = store.get("tab");
-    if (tab === "ask" || FLOW_TABS.some(function (t) { return t.id === tab; })) state.tab = tab;
+    if (tab === "ask" || tab === STATUS_TAB.id || FLOW_TABS.some(function (t) { return t.id === tab; })) state.tab = tab;
     build();
     selectTab(state.tab, false);
     if (store.get("open")) open(false);
