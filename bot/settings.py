@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dialogue.spec import BUNDLED_FLOWS
@@ -89,11 +91,50 @@ class Settings(BaseSettings):
     slack_team_scopes: dict[str, list[str]] = Field(
         {}, description='Workspace (team) id -> regulation ids (JSON), e.g. {"T0123": ["mima-kitei"]}.')
 
+    # the desk's sign-in through the city's identity provider (OpenID Connect; off unless the issuer is set)
+    desk_oidc_issuer: str | None = Field(
+        None, description="Issuer URL of the identity provider (discovery at ISSUER/.well-known/openid-configuration); "
+                          "unset: desk accounts sign in with their password only.")
+    desk_oidc_client_id: str | None = Field(None, description="The desk's client id at the identity provider.")
+    desk_oidc_client_secret: SecretStr | None = Field(
+        None, description="Its client secret; unset: a public client (PKCE only).")
+    desk_oidc_scopes: str = Field("openid email profile", description="Scopes asked for (openid is always added).")
+    desk_oidc_claim: str = Field(
+        "preferred_username", description="ID token claim whose value is the desk account name (e.g. email).")
+    desk_oidc_domain: str | None = Field(
+        None, description="When set, the claim must be NAME@DOMAIN of this domain and NAME is the account name.")
+    desk_password_signin: bool = Field(
+        True, description="False: the desk's sign-in page offers the identity provider only (needs the issuer).")
+
     @field_validator("data_dir", "corpus_dir", "flows_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
+    @model_validator(mode="after")
+    def _desk_sign_in(self) -> Settings:
+        if self.desk_oidc_issuer:
+            _check_issuer(self.desk_oidc_issuer)
+            if not self.desk_oidc_client_id:
+                raise ValueError("desk_oidc_issuer is set: set desk_oidc_client_id too (the id the provider gave hogo)")
+        elif not self.desk_password_signin:
+            raise ValueError("desk_password_signin=false needs desk_oidc_issuer, or nobody could sign in to the desk")
+        return self
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'hogo.sqlite3'}"
+
+
+def _check_issuer(issuer: str) -> None:
+    """An identity provider's issuer is an https URL (plain http only on this machine, for trials)."""
+    parts = urlsplit(issuer)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ValueError(f"desk_oidc_issuer {issuer!r}: use the identity provider's https:// issuer URL")
+    if parts.query or parts.fragment:
+        raise ValueError(f"desk_oidc_issuer {issuer!r}: an issuer URL has no query or fragment")

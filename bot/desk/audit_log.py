@@ -1,5 +1,6 @@
-"""The desk's audit log: every sign-in (success and failure), sign-out, case view, change and export, with who,
-when, what and the target. Free text is masked (My Numbers) before it is stored, as everywhere in hogo."""
+"""The desk's audit log: every sign-in (success and failure, by password or through the city's identity
+provider), sign-out, case view, change and export, with who, when, what and the target. Free text is masked
+(My Numbers) before it is stored, as everywhere in hogo."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ ACTIONS = {
     "login_success": "サインイン",
     "login_failure": "サインイン失敗",
     "login_locked": "サインイン制限",
+    "oidc_login_success": "サインイン（組織のアカウント）",
+    "oidc_login_failure": "サインイン失敗（組織のアカウント）",
     "logout": "サインアウト",
     "case_list": "事案一覧の閲覧",
     "case_view": "事案の閲覧",

@@ -56,12 +56,13 @@ def stylesheet() -> FileResponse:
 
 # sign-in ---------------------------------------------------------------------------------------------------
 
-def _login_page(request: Request, status: int = 200, error: str | None = None, name: str = "",
+def login_page(request: Request, status: int = 200, error: str | None = None, name: str = "",
                 next_path: str = "/desk", flash: str | None = None) -> Response:
     d = desk(request)
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
     page = render(request, "login.html", status=status, csrf=d.sessions.login_token(nonce), next=safe_next(next_path),
-                  name=name, error=error, flash=flash)
+                  name=name, error=error, flash=flash, oidc=d.oidc is not None,
+                  password=d.settings.desk_password_signin)
     page.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, path="/desk", httponly=True, samesite="strict",
                     secure=d.secure_cookies)
     return page
@@ -72,7 +73,7 @@ def login_form(request: Request, next: str = "/desk", done: str = "") -> Respons
     limit_ip(request)
     if signed_in(request) is not None:
         return redirect(safe_next(next))
-    return _login_page(request, next_path=next, flash=FLASH.get(done))
+    return login_page(request, next_path=next, flash=FLASH.get(done))
 
 
 @router.post("/login")
@@ -82,6 +83,8 @@ def login(request: Request, name: FormText = "", password: FormText = "", csrf: 
     d = desk(request)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     check_form(request, None, csrf, d.sessions.login_token(nonce) if nonce else "")
+    if not d.settings.desk_password_signin:
+        return login_page(request, 403, "この事案デスクには、組織のアカウントでサインインしてください。", "", next)
     name = clean(name, 64).lower()
     ip, at = client_ip(request), d.now()
     if d.sessions.locked_out(name, ip, at):
@@ -89,11 +92,11 @@ def login(request: Request, name: FormText = "", password: FormText = "", csrf: 
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
         message = (f"サインインの失敗が続いたため、一時的に受け付けていません。{minutes}分ほど待ってから"
                    "もう一度お試しください。")
-        return _login_page(request, 429, message, name, next)
+        return login_page(request, 429, message, name, next)
     account = authenticate(d.store.engine, name, password) if name and password else None
     if account is None:
         audit_log.record(d.store.engine, at, name or "-", "login_failure", name, None, ip)
-        return _login_page(request, 401, "アカウント名またはパスワードが違います。", name, next)
+        return login_page(request, 401, "アカウント名またはパスワードが違います。", name, next)
     audit_log.record(d.store.engine, at, account.name, "login_success", account.name, account.role, ip)
     response = redirect(safe_next(next))
     response.set_cookie(cookie_name(d), d.sessions.start(account, at), max_age=d.sessions.ttl, path="/",

@@ -29,6 +29,7 @@ class Desk:
     sessions: Sessions = field(init=False)
     cases: Cases = field(init=False)
     scheduler: Any = None
+    oidc: Any = None  # OidcSignIn when the city's identity provider is configured
 
     def __post_init__(self) -> None:
         self.sessions = Sessions(self.store.engine, self.secret, SESSION_TTL)
@@ -51,9 +52,11 @@ def open_desk(settings: Settings, store: Store, engine: Any, secret: bytes, sche
     """The desk over an open store: its tables created where missing, the office's own vocabulary applied to
     the engine, and (with ``schedule``) the reminder scheduler started."""
     from bot.desk import reminders, vocabulary
+    from bot.desk.oidc import open_oidc
 
     create_desk_tables(store.engine)
     desk = Desk(settings, store, engine, secret)
+    desk.oidc = open_oidc(settings, secret)
     vocabulary.apply(engine, settings.data_dir)
     if schedule:
         desk.scheduler = reminders.start_scheduler(desk)

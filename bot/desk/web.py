@@ -144,8 +144,10 @@ def safe_next(path: str | None) -> str:
 def install(app: FastAPI) -> None:
     """Mount the desk on the app: its routes and its HTML answers for sign-in redirects and errors."""
     from bot.desk.routes import router
+    from bot.desk.routes_oidc import router as oidc_router
 
     app.include_router(router)
+    app.include_router(oidc_router)  # sign-in through the city's identity provider, when configured
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
