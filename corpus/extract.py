@@ -184,17 +184,16 @@ _TITLE = re.compile(r"^[○◯〇]|(?:条例|規則|規程|訓令|告示|要綱|
 
 
 def read_pdf(data: bytes, name: str) -> str:
-    """Lines in reading order (top to bottom, left to right, page by page), without running headers,
-    footers and page numbers. A PDF whose pages hold no text is a scan: ScannedPdfError."""
+    """Lines in reading order (top to bottom, page by page; on a page set in two columns, the left column
+    before the right one), without running headers, footers and page numbers. A PDF whose pages hold no
+    text is a scan: ScannedPdfError."""
     import pdfplumber
+
+    from corpus.pdf_columns import page_lines
 
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            pages = [
-                [(line["text"], line["top"], line["bottom"], page.height) for line in
-                 page.dedupe_chars().extract_text_lines(strip=True, return_chars=False) if line["text"].strip()]
-                for page in pdf.pages
-            ]
+            pages = [page_lines(page.dedupe_chars()) for page in pdf.pages]
     except HogoError:
         raise
     except Exception as exc:  # pdfminer raises many kinds on a damaged or encrypted file
@@ -217,13 +216,13 @@ def without_furniture(pages: list[list[tuple[str, float, float, float]]]) -> lis
     def shape(text: str) -> str:
         return re.sub(r"\d+", "#", re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
 
-    def top_zone(page, i):
-        _, _, bottom, height = page[i]
-        return i < EDGE_LINES and bottom <= height * EDGE_SHARE
+    def top_zone(page, i):  # rows are counted by the lines above: the halves of a two-column row share one
+        _, top, bottom, height = page[i]
+        return bottom <= height * EDGE_SHARE and sum(line[1] < top for line in page) < EDGE_LINES
 
     def bottom_zone(page, i):
         _, top, _, height = page[i]
-        return i >= len(page) - EDGE_LINES and top >= height * (1 - EDGE_SHARE)
+        return top >= height * (1 - EDGE_SHARE) and sum(line[1] > top for line in page) < EDGE_LINES
 
     tops: Counter[str] = Counter()
     bottoms: Counter[str] = Counter()

@@ -1,7 +1,8 @@
 """Regulation text out of the files 例規集 systems publish: HTML pages, text PDFs, .docx; front matter drafts.
 
 Every file is made here from text written in this test (no downloads, no copied pages): one fictional
-regulation laid out as a web page (three layouts), a multi-page PDF and a Word document.
+regulation laid out as a web page (three layouts), a multi-page PDF and a Word document, and another one
+in a PDF set in two columns.
 """
 
 from __future__ import annotations
@@ -191,7 +192,9 @@ def wrapped(lines, width=34):
     return out
 
 
-def make_pdf(path, pages):
+def pdf_pages(path, pages, draw):
+    """A4 pages under a running header (with 「n/N」) and over a page number, each drawn by draw(c, page, y),
+    y being the height its first line is set at."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -200,20 +203,26 @@ def make_pdf(path, pages):
     pdfmetrics.registerFont(UnicodeCIDFont("HeiseiMin-W3"))
     c = canvas.Canvas(str(path), pagesize=A4)
     width, height = A4
-    for number, lines in enumerate(pages, 1):
+    for number, page in enumerate(pages, 1):
         c.setFont("HeiseiMin-W3", 8)
         c.drawString(50, height - 30, "サンプル市例規集　第3編　行政一般")
         c.drawRightString(width - 50, height - 30, f"{number}/{len(pages)}")
         c.setFont("HeiseiMin-W3", 10.5)
-        y = height - 70
-        for line in lines:
-            c.drawString(60, y, line)
-            y -= 18
+        draw(c, page, height - 70)
         c.setFont("HeiseiMin-W3", 9)
         c.drawCentredString(width / 2, 30, f"- {number} -")
         c.showPage()
     c.save()
     return path
+
+
+def make_pdf(path, pages):
+    def draw(c, lines, y):
+        for line in lines:
+            c.drawString(60, y, line)
+            y -= 18
+
+    return pdf_pages(path, pages, draw)
 
 
 PDF_LINES = wrapped([TITLE, ENACTED, *TOC, *BODY, *SUPPL]) + [" ".join(row) for row in FORM_ROWS]
@@ -255,6 +264,141 @@ def test_a_damaged_pdf_is_unreadable(tmp_path):
     path.write_bytes(b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R>>\ngarbage")
     with pytest.raises(UnreadableFileError, match=r"broken\.pdf: not a readable PDF"):
         extract_text(path)
+
+
+# -- PDF set in two columns (as some 例規集 and 公報 print) -------------------------------------------------
+
+COLUMN = 22  # characters a column line holds: two columns of 231 pt at 10.5 pt, 24 pt apart
+LEFT_X, RIGHT_X = 50, 305
+KOHO_TITLE = "○サンプル市公文書管理規則"
+KOHO_ENACTED = "令和3年3月31日規則第8号"
+KOHO_LEFT = [
+    "（趣旨）",
+    "第1条 この規則は、サンプル市における公文書の管理に関し必要な事項を定めるものとする。",
+    "（定義）",
+    "第2条 この規則において、次の各号に掲げる用語の意義は、当該各号に定めるところによる。",
+    "(1) 公文書 職員が職務上作成し、又は取得した文書をいう。",
+    "(2) 課 サンプル市組織規則に定める課をいう。",
+    "（文書管理者）",
+    "第3条 課長は、文書管理者として、その課における公文書の管理に関する事務を総括する。",
+    "2 文書管理者は、公文書の管理の状況を毎年度点検しなければならない。",
+]
+KOHO_RIGHT = [
+    "（分類）",
+    "第4条 公文書は、分類基準表に従い、ファイルに分類して保存しなければならない。",
+    "（保存期間）",
+    "第5条 公文書の保存期間は、次の各号に掲げる区分に応じ、当該各号に定める期間とする。",
+    "(1) 条例及び規則の原本 永年",
+    "(2) 予算及び決算に関する文書 10年",
+    "(3) 軽易な照会に関する文書 1年",
+    "（廃棄）",
+    "第6条 文書管理者は、保存期間が満了した公文書を廃棄するときは、その目録を作成しなければならない。",
+    "2 前項の目録は、5年間保存しなければならない。",
+]
+KOHO_PAGE2 = [
+    "（持出しの禁止）",
+    "第7条 職員は、公文書を庁外に持ち出してはならない。ただし、文書管理者の許可を受けたときは、この限りでない。",
+    "（事故の報告）",
+    "第8条 職員は、公文書の紛失、盗難又は漏えいの事案が発生したときは、直ちに文書管理者に報告しなければならない。",
+    "2 文書管理者は、前項の報告を受けたときは、被害の拡大を防止する措置を講じ、その経過及び結果を市長に報告しなければならない。",
+    "（委任）",
+    "第9条 この規則に定めるもののほか、公文書の管理に関し必要な事項は、市長が別に定める。",
+]
+KOHO_BELOW = ["附則", "この規則は、令和3年4月1日から施行する。"]
+KOHO_KEYS = [
+    "s:1", "s:1:1", "s:2", "s:2:1", "s:2:1:1", "s:2:1:2", "s:3", "s:3:1", "s:3:2",
+    "s:4", "s:4:1", "s:5", "s:5:1", "s:5:1:1", "s:5:1:2", "s:5:1:3", "s:6", "s:6:1", "s:6:2",
+    "s:7", "s:7:1", "s:8", "s:8:1", "s:8:2", "s:9", "s:9:1", "s:suppl-1",
+]
+
+
+def make_column_pdf(path, pages, above=(), below=(), ruled=False):
+    """Pages set in two columns, each a (left lines, right lines) pair drawn side by side from the same
+    height; `above` (page 1) and `below` (the last page) are lines centred across both columns; `ruled`
+    draws a rule across both columns above and below every row, as a table does."""
+    centre, right_end = (LEFT_X + RIGHT_X + COLUMN * 10.5) / 2, RIGHT_X + COLUMN * 10.5
+    pages = [(number, *page) for number, page in enumerate(pages, 1)]
+
+    def draw(c, page, y):
+        number, left, right = page
+        for line in above if number == 1 else ():
+            c.drawCentredString(centre, y, line)
+            y -= 20
+        for row in range(max(len(left), len(right))):
+            for x, lines in ((LEFT_X, left), (RIGHT_X, right)):
+                if row < len(lines):
+                    c.drawString(x, y, lines[row])
+            if ruled:
+                c.line(LEFT_X - 5, y + 14, right_end + 5, y + 14)
+                c.line(LEFT_X - 5, y - 4, right_end + 5, y - 4)
+            y -= 18
+        for line in below if number == len(pages) else ():
+            c.drawCentredString(centre, y - 6, line)
+            y -= 18
+
+    return pdf_pages(path, pages, draw)
+
+
+def koho_pages(right_rows=None):
+    """The regulation in two columns over two pages: 第1–3条 left and 第4–6条 right on page 1; on page 2 the
+    left column breaks inside 第8条第2項 (or keeps all but the last `right_rows` lines)."""
+    page2 = wrapped(KOHO_PAGE2, COLUMN)
+    turn = len(page2) - right_rows if right_rows else page2.index(wrapped([KOHO_PAGE2[4]], COLUMN)[0]) + 2
+    return [(wrapped(KOHO_LEFT, COLUMN), wrapped(KOHO_RIGHT, COLUMN)), (page2[:turn], page2[turn:])]
+
+
+def test_a_pdf_in_two_columns_reads_the_left_column_then_the_right_page_by_page(tmp_path):
+    pages = koho_pages()
+    path = make_column_pdf(tmp_path / "koho.pdf", pages, above=[KOHO_TITLE, KOHO_ENACTED], below=KOHO_BELOW)
+    text = extract_text(path)
+    assert text.splitlines() == [KOHO_TITLE, KOHO_ENACTED, *pages[0][0], *pages[0][1], *pages[1][0],
+                                 *pages[1][1], *KOHO_BELOW]
+    assert keys_of(text) == KOHO_KEYS
+    reg = parse_text(text, doc_id="s")
+    plain = parse_text("\n".join([KOHO_TITLE, KOHO_ENACTED, *KOHO_LEFT, *KOHO_RIGHT, *KOHO_PAGE2, *KOHO_BELOW]))
+    assert [unit.text for unit in reg.units] == [unit.text for unit in plain.units]
+    assert reg.get("s:5:1:2").text == "予算及び決算に関する文書 10年"
+    assert pages[1][1][0] in reg.get("s:8:2").text  # 第8条第2項 runs from the foot of the left column ...
+    assert reg.get("s:8:2").text == KOHO_PAGE2[4].split(" ", 1)[1]  # ... to the top of the right, whole
+
+
+def test_a_page_whose_right_column_is_much_shorter_still_reads_column_by_column(tmp_path):
+    pages = koho_pages(right_rows=3)
+    assert len(pages[1][0]) >= 3 * len(pages[1][1])
+    text = extract_text(make_column_pdf(tmp_path / "koho.pdf", pages, above=[KOHO_TITLE, KOHO_ENACTED]))
+    assert text.splitlines() == [KOHO_TITLE, KOHO_ENACTED, *pages[0][0], *pages[0][1], *pages[1][0], *pages[1][1]]
+    assert keys_of(text) == KOHO_KEYS[:-1]
+
+
+RETENTION = [("条例及び規則の原本", "永年"), ("予算及び決算に関する文書", "10年"), ("契約に関する文書", "5年"),
+             ("軽易な照会に関する文書", "1年"), ("庁内の連絡文書", "1年未満")]
+CELLS = [(f"({n}) {kind}の保存期間は、別に定める分類基準表による。", f"{kind}は、満了する日を記録して保存する。")
+         for n, kind in enumerate(["条例及び規則の原本", "予算及び決算に関する文書", "契約に関する文書"], 1)]
+SIDE_BY_SIDE = {  # (left lines, right lines, ruled): a row's two halves belong together
+    "a list of periods": ([f"({n}) {kind}" for n, (kind, _) in enumerate(RETENTION, 1)],
+                          [period for _, period in RETENTION], False),
+    "a ruled table": ([line for left, _ in CELLS for line in wrapped([left], COLUMN)],
+                      [line for _, right in CELLS for line in wrapped([right], COLUMN)], True),
+}
+
+
+def test_a_page_of_short_lines_is_not_split_into_columns(tmp_path):
+    items = [f"({n}) {kind}" for n, (kind, _) in enumerate(RETENTION, 1)]
+    pages = [["第1条 保存する文書は、次のとおり。", *items], ["第2条 次の文書は、書庫に置く。", *items[::-1]]]
+    assert max(len(line) for page in pages for line in page) <= 20  # all end before the middle of the page
+    text = extract_text(make_pdf(tmp_path / "reiki.pdf", pages))
+    assert text.splitlines() == [*pages[0], *pages[1]]
+
+
+@pytest.mark.parametrize("layout", SIDE_BY_SIDE)
+def test_a_list_or_table_set_side_by_side_still_reads_row_by_row(tmp_path, layout):
+    left, right, ruled = SIDE_BY_SIDE[layout]
+    assert len(left) == len(right) >= 5
+    pages = [([head, *left[::step]], ["", *right[::step]])
+             for head, step in (("第1条 保存期間は、次のとおりとする。", 1), ("第2条 前条の表は、逆順とする。", -1))]
+    path = make_column_pdf(tmp_path / "reiki.pdf", pages, ruled=ruled)
+    rows = [" ".join(filter(None, row)) for columns in pages for row in zip(*columns, strict=True)]
+    assert extract_text(path).splitlines() == rows
 
 
 # -- DOCX -----------------------------------------------------------------------------------------------
