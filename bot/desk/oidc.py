@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.starlette_client import OAuth
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -33,6 +32,7 @@ from bot.desk.accounts import NAME, Account, get_user
 from bot.settings import Settings
 
 log = logging.getLogger("hogo.desk.oidc")
+
 STATE_COOKIE = "hogo_desk_oidc"
 STATE_PATH = "/desk/oidc"
 STATE_TTL = 600  # seconds between the button and the provider's answer
@@ -48,6 +48,21 @@ BAD_TOKEN = ("組織のアカウントを確認できませんでした（認証
 NO_NAME = ("組織のアカウントから事案デスクのアカウント名を確認できませんでした。"
            "管理者に連絡してください。")
 MISCONFIGURED = "組織の認証サーバーとの連携設定が正しくありません。情報システム担当にお問い合わせください。"
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """What the provider being down or slow raises: authlib talks through httpx2 where it is installed,
+    else through httpx."""
+    import httpx
+
+    try:
+        import httpx2
+    except ImportError:
+        return (httpx.HTTPError,)
+    return (httpx.HTTPError, httpx2.HTTPError)
+
+
+TRANSPORT_ERRORS = _transport_errors()
 
 
 class SignInRefused(Exception):
@@ -126,7 +141,7 @@ class OidcSignIn:
             response = await self.client.authorize_redirect(request, self.redirect_uri(request))
         except SignInRefused:
             raise
-        except httpx.HTTPError as exc:  # unreachable, too slow, or an error page
+        except TRANSPORT_ERRORS as exc:  # unreachable, too slow, or an error page
             log.warning("desk sign-in: the identity provider could not be reached: %s", exc)
             raise SignInRefused(200, UNREACHABLE, f"認証サーバーに接続できません（{type(exc).__name__}）") from None
         except Exception as exc:  # a discovery document that is not JSON or lacks an endpoint
@@ -163,7 +178,7 @@ class OidcSignIn:
         except JoseError as exc:  # signature, iss, aud, exp, nonce, missing claims
             reason = exc.error + (f"（{exc.description}）" if exc.description else "")
             raise SignInRefused(401, BAD_TOKEN, f"IDトークンの検証に失敗: {reason}") from None
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             log.warning("desk sign-in: the identity provider could not be reached: %s", exc)
             raise SignInRefused(200, UNREACHABLE, f"認証サーバーに接続できません（{type(exc).__name__}）") from None
         except Exception as exc:  # a reply that is not what the protocol says: never a server error page

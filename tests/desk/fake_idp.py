@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import secrets
 import time
@@ -17,7 +18,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 CLIENT_ID, CLIENT_SECRET = "hogo-desk", "desk-client-secret-for-tests"
@@ -35,6 +36,8 @@ class FakeIdP:
         self.tamper = False  # the payload changed after signing
         self.sign_with: RSAKey | None = None  # another key, published under the same kid
         self.discovery_issuer: str | None = None  # the issuer the discovery document names
+        self.discovery_failure: Response | None = None  # what discovery answers instead of its document
+        self.interactive = False  # /authorize shows a sign-in page the person confirms, as a real provider does
         self.token_failure: Response | None = None  # what /token answers instead of a token
         self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
@@ -55,6 +58,8 @@ class FakeIdP:
 
     # the endpoints ---------------------------------------------------------------------------------------------
     async def discovery(self, request: Request) -> Response:
+        if self.discovery_failure is not None:
+            return self.discovery_failure
         return JSONResponse({
             "issuer": self.discovery_issuer or self.url, "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token", "jwks_uri": f"{self.url}/jwks",
@@ -74,8 +79,15 @@ class FakeIdP:
         self.codes[code] = {"redirect_uri": query["redirect_uri"], "nonce": query.get("nonce", ""),
                             "challenge": query.get("code_challenge", ""),
                             "method": query.get("code_challenge_method", "")}
-        return RedirectResponse(f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}",
-                                status_code=302)
+        back = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+        if self.interactive:  # the way back then starts on the provider's own page, another site than the desk
+            return HTMLResponse(f'<!doctype html><title>IdP</title><form method="post" action="/approve">'
+                                f'<input type="hidden" name="back" value="{html.escape(back)}">'
+                                f'<button>サインインする</button></form>')
+        return RedirectResponse(back, status_code=302)
+
+    async def approve(self, request: Request) -> Response:
+        return RedirectResponse(str((await request.form())["back"]), status_code=302)
 
     async def token(self, request: Request) -> Response:
         form = dict(await request.form())
@@ -99,5 +111,6 @@ class FakeIdP:
     def app(self) -> Starlette:
         return Starlette(routes=[
             Route("/.well-known/openid-configuration", self.discovery), Route("/jwks", self.jwks),
-            Route("/authorize", self.authorize), Route("/token", self.token, methods=["POST"]),
+            Route("/authorize", self.authorize), Route("/approve", self.approve, methods=["POST"]),
+            Route("/token", self.token, methods=["POST"]),
             Route("/health", lambda request: PlainTextResponse("ok"))])

@@ -191,7 +191,8 @@ def test_a_provider_that_cannot_be_reached_gets_a_japanese_message(make_desk, id
     desk.user("tanaka")
     idp.token_failure = PlainTextResponse("<h1>502 Bad Gateway</h1>", status_code=502)
     broken = through_idp(desk, idp)
-    assert broken.status_code < 500 and "もう一度お試しください" in broken.text and not session_cookie(broken)
+    assert broken.status_code < 500 and "組織の認証サーバーに接続できませんでした" in broken.text
+    assert not session_cookie(broken)
     assert "Traceback" not in broken.text
 
 
@@ -200,7 +201,11 @@ def test_a_discovery_document_for_another_issuer_is_not_trusted(make_desk, idp):
     idp.discovery_issuer = "https://idp.other.example"
     page = desk.client.get("/desk/oidc/start", follow_redirects=False)
     assert page.status_code < 500 and "連携設定が正しくありません" in page.text
+    idp.discovery_issuer, idp.discovery_failure = None, PlainTextResponse("maintenance")  # 200, but no JSON
+    page = desk.client.get("/desk/oidc/start", follow_redirects=False)
+    assert page.status_code < 500 and "連携設定が正しくありません" in page.text
     assert not idp.authorize_requests
+    assert [a for _, a, _, _ in audit_rows(desk)] == ["oidc_login_failure"] * 2
 
 
 def test_the_email_claim_in_the_citys_domain_names_the_account(make_desk, idp):
