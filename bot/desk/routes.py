@@ -57,7 +57,7 @@ def stylesheet() -> FileResponse:
 # sign-in ---------------------------------------------------------------------------------------------------
 
 def login_page(request: Request, status: int = 200, error: str | None = None, name: str = "",
-                next_path: str = "/desk", flash: str | None = None) -> Response:
+               next_path: str = "/desk", flash: str | None = None) -> Response:
     d = desk(request)
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
     page = render(request, "login.html", status=status, csrf=d.sessions.login_token(nonce), next=safe_next(next_path),
