@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -64,6 +65,18 @@ class LexicalIndex:
         if not known:
             return np.zeros(len(self.keys), dtype=np.float32)
         return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+
+    def holding(self, tokens: Iterable[str]) -> np.ndarray:
+        """Which passages (in ``keys`` order) contain at least one of the tokens, read from the index's
+        postings (bm25s keeps a score for every passage a token occurs in, by token)."""
+        held = np.zeros(len(self.keys), dtype=bool)
+        ids, postings = self.retriever.vocab_dict, self.retriever.scores
+        indices, indptr = postings["indices"], postings["indptr"]
+        for token in tokens:
+            column = ids.get(token) if token in self.vocab else None
+            if column is not None:
+                held[indices[indptr[column] : indptr[column + 1]]] = True
+        return held
 
     def query_tokens(self, text: str) -> list[str]:
         return tokenize(text)

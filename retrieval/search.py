@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.expansion import Expander
+from retrieval.headings import HeadingOverlap
 from retrieval.kana import KanaResolver
 from retrieval.lexical import CharBigramIndex, LexicalIndex
 from retrieval.passages import Passage, article_passages
 from retrieval.ranker import LEXICAL_EVIDENCE_CAP, PASSAGE_FEATURES, QUESTION_FEATURES, Ranker
-from retrieval.references import find_references, naming
-from retrieval.tokenizer import normalize, tokenize_many
+from retrieval.references import NamedClauses, find_references
+from retrieval.tokenizer import normalize
 
 if TYPE_CHECKING:
     from retrieval.dense import DenseIndex
@@ -122,6 +123,15 @@ def char_bigrams(text: str) -> set[str]:
     return grams
 
 
+def rows(matrix: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``matrix[idx]``, as a view rather than a copy when ``idx`` is a run of consecutive rows: a document's
+    passages are, and so are all of them. Copying every passage vector for each question would cost more than
+    the products computed with them once many regulations are loaded."""
+    if len(idx) and idx[-1] - idx[0] + 1 == len(idx) and bool(np.all(np.diff(idx) == 1)):
+        return matrix[idx[0] : idx[-1] + 1]
+    return matrix[idx]
+
+
 def _zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / (values.std() + 1e-6)
 
@@ -155,9 +165,11 @@ class HybridSearcher:
         self.kana = kana or KanaResolver.build([p.index_text for p in passages])
         self._scopes: dict[tuple[str, ...], np.ndarray] = {}
         self._example_rows: dict[frozenset[str], np.ndarray | None] = {}
-        self._vocabulary: dict[str, set[str]] = {}
-        self._passage_words: dict[int, set[str]] = {}
-        self._heading_grams = [char_bigrams(heading_text(p)) for p in passages]
+        self._docs = list(dict.fromkeys(p.doc for p in passages))
+        codes = {doc: n for n, doc in enumerate(self._docs)}
+        self._doc_of = np.array([codes[p.doc] for p in passages], dtype=np.int64)
+        self.headings = HeadingOverlap([char_bigrams(heading_text(p)) for p in passages])
+        self.named = NamedClauses([p.key for p in passages], [p.body for p in passages])
         self.char_index = CharBigramIndex([p.index_text for p in passages])
         self._static = self._static_features() if signals is not None else None
 
@@ -166,9 +178,14 @@ class HybridSearcher:
     def _scope(self, scope: list[str] | None) -> np.ndarray:
         key = tuple(sorted(scope or []))
         if key not in self._scopes:
-            self._scopes[key] = np.array([i for i, p in enumerate(self.passages) if not scope or p.doc in scope],
-                                         dtype=np.int64)
+            wanted = [n for n, doc in enumerate(self._docs) if doc in key]
+            mask = np.isin(self._doc_of, wanted) if scope else np.ones(len(self.passages), dtype=bool)
+            self._scopes[key] = np.flatnonzero(mask).astype(np.int64)
         return self._scopes[key]
+
+    def docs_of(self, idx: np.ndarray) -> frozenset[str]:
+        """The documents the passages ``idx`` belong to."""
+        return frozenset(self._docs[n] for n in np.unique(self._doc_of[idx]))
 
     def _lexical_scores(self, text: str) -> np.ndarray:
         if self.lexical is None or self.lexical_order is None or not text.strip():
@@ -212,8 +229,9 @@ class HybridSearcher:
         references = find_references(question)
         if not references:
             return []
-        grades = [(naming(references, p.key, p.doc, p.body), p) for p in (self.passages[i] for i in idx)]
-        return [p for grade in (2, 1) for g, p in grades if g == grade]
+        in_scope = np.zeros(len(self.passages), dtype=bool)
+        in_scope[idx] = True
+        return [self.passages[row] for row in self.named.find(references, self.docs_of(idx), in_scope)]
 
     # -- learned ranker -------------------------------------------------------------------------------
 
@@ -255,7 +273,7 @@ class HybridSearcher:
         few examples yet is judged by its clauses alone, against the threshold calibrated that way."""
         if self.signals is None:
             return None
-        docs = frozenset(self.passages[i].doc for i in idx)
+        docs = self.docs_of(idx)
         if docs not in self._example_rows:
             answered = self.signals.example_docs
             enough = all(sum(doc in d for d in answered) >= MIN_EXAMPLES for doc in docs)
@@ -267,7 +285,7 @@ class HybridSearcher:
         """The question's best similarity to what the rules cover: the passages ``idx``, embedded the way
         questions are, and the example questions of rows ``examples``."""
         assert self.signals is not None
-        best = float((self.signals.passages_as_query[idx] @ coverage).max())
+        best = float((rows(self.signals.passages_as_query, idx) @ coverage).max())
         if examples is not None and len(examples):
             best = max(best, float((self.signals.examples[examples] @ coverage).max()))
         return best
@@ -278,22 +296,17 @@ class HybridSearcher:
         the example questions that count as on-topic beside the clauses (``example_rows``)."""
         assert self.signals is not None and self._static is not None
         sig = self.signals
-        dense = sig.passages[idx] @ vectors.ranking
-        heading = sig.headings[idx] @ vectors.ranking
+        dense = rows(sig.passages, idx) @ vectors.ranking
+        heading = rows(sig.headings, idx) @ vectors.ranking
         own_in, extra_in = lexical.own[idx].astype(np.float64), lexical.extra[idx].astype(np.float64)
         share = (own_in + extra_in) / lexical.attainable if lexical.attainable > 0 else np.zeros_like(own_in)
         chars = self.char_index.scores(question)[idx].astype(np.float64)
         question_grams = char_bigrams(question)
         expanded_grams = question_grams | char_bigrams(" ".join(terms))
-        overlap = np.zeros((len(idx), 2))
-        for row, i in enumerate(idx):
-            grams = self._heading_grams[i]
-            if grams:
-                overlap[row, 0] = len(grams & question_grams) / len(grams)
-                overlap[row, 1] = len(grams & expanded_grams) / len(grams)
+        overlap = np.column_stack([self.headings.share(question_grams)[idx], self.headings.share(expanded_grams)[idx]])
         matrix = np.column_stack([
             _zscore(dense), _zscore(heading), share, lexical.article[idx], _by_max(chars),
-            overlap, self._static[idx],
+            overlap, rows(self._static, idx),
         ])
         assert matrix.shape[1] == len(PASSAGE_FEATURES)
         on_topic = self.on_topic(vectors.coverage, idx, examples)
@@ -333,7 +346,7 @@ class HybridSearcher:
         matrix, question_features = self.features(question, terms, vectors, idx, lexical, examples)
         scores = self.ranker.score(matrix)
         relative = np.exp(scores - scores.max())
-        dense = self.signals.passages[idx] @ vectors.ranking  # type: ignore[union-attr]
+        dense = rows(self.signals.passages, idx) @ vectors.ranking  # type: ignore[union-attr]
         order = np.argsort(-scores, kind="stable")[: max(k, 1) * 4]
         bm25 = lexical.own + lexical.extra
         hits = [Hit(self.passages[idx[j]], float(relative[j]), float(bm25[idx[j]]), float(dense[j])) for j in order]
@@ -350,34 +363,22 @@ class HybridSearcher:
         dictionary maps it to). The dense margin underrates such questions when they are short:
         「安全管理措置」 is as near to an off-topic line about 措置要求 as to the chapter it names. No uncovered
         dev or validation question uses the rules' words only (three in four of its words at most)."""
-        if self.lexical is None:
+        if self.lexical is None or self.lexical_order is None:
             return False
         words = list(dict.fromkeys(self.lexical.query_tokens(question)))
         if not words:
             return False
-        self.vocabulary(idx)
+        in_scope = np.zeros(len(self.passages), dtype=bool)
+        in_scope[idx] = True
         alternatives = self.expander.alternatives(question)
-        vocabulary = set().union(*(self._vocabulary[d] for d in {self.passages[i].doc for i in idx}))
-        options = []
+        held = np.zeros(len(self.passages), dtype=np.int64)  # per passage: how many of the words it holds
         for word in words:
             mapped = {t for source, targets in alternatives.items() if word in source or source in word
                       for target in targets for t in self.lexical.query_tokens(target)}
-            if word not in vocabulary and not mapped:
+            if not mapped and not (self.lexical.holding([word])[self.lexical_order] & in_scope).any():
                 return False
-            options.append({word} | mapped)
-        best = max(sum(bool(o & self._passage_words[i]) for o in options) for i in idx)
-        return best / len(words) >= RULES_WORDS_SHARE
-
-    def vocabulary(self, idx: np.ndarray) -> None:
-        """Tokenise the passages of the documents ``idx`` belongs to, once per document (the words of each
-        passage and of each document)."""
-        for doc in sorted({self.passages[i].doc for i in idx}):
-            if doc in self._vocabulary:
-                continue
-            rows = [i for i, p in enumerate(self.passages) if p.doc == doc]
-            for i, tokens in zip(rows, tokenize_many([self.passages[i].index_text for i in rows]), strict=True):
-                self._passage_words[i] = set(tokens)
-            self._vocabulary[doc] = set().union(*(self._passage_words[i] for i in rows))
+            held += self.lexical.holding({word} | mapped)[self.lexical_order]
+        return int(held[idx].max()) / len(words) >= RULES_WORDS_SHARE
 
     # -- weighted-sum fusion (baseline) --------------------------------------------------------------
 

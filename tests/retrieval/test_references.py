@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from retrieval.references import Reference, find_references, naming
+from retrieval.passages import build_passages
+from retrieval.references import NamedClauses, Reference, find_references, naming
 
 
 @pytest.mark.parametrize(("question", "suffixes"), [
@@ -28,6 +30,19 @@ def test_naming_grades_own_clauses_above_mentions_of_a_form():
     assert naming(refs, "koriyama-kijun:11:6", "koriyama-kijun", "研修計画（様式第３号）を策定し") == 1
     assert naming(refs, "koriyama-kijun:4", "koriyama-kijun", "…") == 0  # 第4条 is not 第4条の2
     assert naming(refs, "koriyama-kijun:4_20", "koriyama-kijun", "…") == 0
+
+
+@pytest.mark.parametrize("question", ["第23条", "第4条の2第3項と第22条", "様式第３号って何に使う？", "第8条と様式第1号",
+                                      "第2条第1項第3号", "第99条"])
+@pytest.mark.parametrize("scope", [["koriyama-kijun"], ["mima-kitei"], None])
+def test_named_clauses_are_found_as_naming_grades_them(corpus, question, scope):
+    passages = build_passages(corpus)
+    in_scope = np.array([not scope or p.doc in scope for p in passages])
+    references = find_references(question)
+    grades = [(naming(references, p.key, p.doc, p.body), row) for row, p in enumerate(passages) if in_scope[row]]
+    expected = [row for grade in (2, 1) for g, row in grades if g == grade]
+    named = NamedClauses([p.key for p in passages], [p.body for p in passages])
+    assert named.find(references, scope or list(corpus.regulations), in_scope) == expected
 
 
 @pytest.mark.slow
