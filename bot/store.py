@@ -351,9 +351,35 @@ def _to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+WAL_WAIT_S = 30.0  # as long as the busy timeout
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+    try:
+        cursor.execute("PRAGMA busy_timeout=30000")
+        _set_wal(cursor)
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _set_wal(cursor) -> None:
+    """Put the database in WAL mode, once. Switching needs the database to itself and SQLite answers
+    "database is locked" at once, busy timeout or not, while another process holds a transaction (the
+    first process creating the tables of a new database): wait for it, then find WAL already set."""
+    import sqlite3
+
+    deadline = time.monotonic() + WAL_WAIT_S
+    delay = 0.01
+    while True:
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)

@@ -5,9 +5,11 @@ its data, and every command that opens the database refuses one that is not at h
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -228,6 +230,29 @@ def test_processes_starting_together_on_a_new_database_all_start(empty_db_url):
         thread.join()
     assert errors == []
     assert revision_of(empty_db_url) == migrations.head()
+
+
+def test_a_process_starting_while_another_holds_the_new_sqlite_file_waits_for_it(tmp_path):
+    # SQLite refuses the switch to WAL at once, busy timeout or not, while another connection holds a transaction
+    path = tmp_path / "new.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            Store(f"sqlite:///{path}").close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    time.sleep(0.5)
+    other.execute("COMMIT")
+    other.close()
+    thread.join()
+    assert errors == []
+    assert revision_of(f"sqlite:///{path}") == migrations.head()
 
 
 def test_db_upgrade_of_a_database_that_cannot_be_reached_is_one_line(tmp_path):
