@@ -2,13 +2,10 @@
 
 PostgreSQL runs at 127.0.0.1:5432 (trust auth, database `test`) on these machines and in CI; each test
 session works in its own schema, dropped at the end. A PostgreSQL that cannot be reached fails the
-postgres tests instead of skipping them (set HOGO_TEST_PG_URL to point elsewhere).
+postgres tests instead of skipping them (tests/postgres.py says how to point elsewhere).
 """
 
 from __future__ import annotations
-
-import os
-import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -16,8 +13,7 @@ import sqlalchemy as sa
 from bot.dialogue.engine import FlowService
 from bot.dialogue.spec import FlowLibrary
 from bot.store import Store
-
-PG_URL = os.environ.get("HOGO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.postgres import pg_schema
 
 
 @pytest.fixture(scope="session")
@@ -27,14 +23,8 @@ def library(corpus) -> FlowLibrary:
 
 @pytest.fixture(scope="session")
 def pg_schema_url():
-    schema = f"hogo_test_{secrets.token_hex(4)}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema("hogo_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -43,14 +33,8 @@ def empty_db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    schema = f"hogo_empty_{secrets.token_hex(4)}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema("hogo_empty") as url:
+        yield url
 
 
 def _url(kind: str, tmp_path, request) -> str:

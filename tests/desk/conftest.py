@@ -4,20 +4,18 @@ reports made through the real dialogue service, and a clock the tests set."""
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bot.desk import vocabulary
 from bot.desk.accounts import add_user
 from bot.settings import Settings
 from bot.web.app import create_app
-from tests.web.conftest import PG_URL
+from tests.postgres import pg_schema
 
 PASSWORD = "correct-horse-battery"
 BASE_ANSWERS: dict[str, Any] = {
@@ -41,14 +39,8 @@ def db_url(request, tmp_path) -> Any:
     if request.param == "sqlite":
         yield None
         return
-    schema = f"hogo_desk_{secrets.token_hex(4)}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema("hogo_desk") as url:
+        yield url
 
 
 class DeskClient:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import threading
 import time
@@ -15,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import uvicorn
 
 from bot.settings import Settings
 from bot.web.app import create_app
+from tests.postgres import pg_schema
 
 
 @dataclass
@@ -90,21 +89,11 @@ def live_server(make_server, engine) -> LiveServer:
     return make_server(engine=engine)
 
 
-PG_URL = os.environ.get("HOGO_TEST_POSTGRES_URL") or os.environ.get(
-    "HOGO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A schema of its own on the test PostgreSQL for this test session, dropped at the end."""
-    schema = f"hogo_web_{secrets.token_hex(4)}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema("hogo_web") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

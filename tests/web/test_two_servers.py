@@ -19,8 +19,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.bot.test_incident_scenarios import BASE
+from tests.postgres import PG_URL
 from tests.test_cli import HOGO
-from tests.web.conftest import PG_URL, REDIS_URL, free_port
+from tests.web.conftest import REDIS_URL, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.chroma_server]
 
