@@ -24,12 +24,13 @@ JOINER = re.compile(r"(?:及び|並びに|又は|若しくは|、|・)$")
 # The nouns regulations use for telling a post about an incident: 報告 most often, also 通報, 連絡, 第一報, 速報,
 # 上申 and 届出. Each is a duty only in a verb form (「通報しなければならない」「第一報を行う」「届け出る」), so
 # 「報告連絡体制」「連絡調整会議」 are not.
-REPORT_NOUN = re.compile(r"報告|通報|連絡|第一報|速報|上申|届け?出")
-REPORT_VERB = re.compile(r"(?P<noun>報告|通報|連絡|第一報|速報|上申|届出)"
+_REPORTING = "報告|通報|連絡|第一報|速報|上申|届出"
+REPORT_NOUN = re.compile(f"{_REPORTING}|届け出")
+REPORT_VERB = re.compile(f"(?P<noun>{_REPORTING})"
                          r"(?:する|し(?!ない)|すること|させ|を(?:行|入れ|す))"
                          r"|(?P<todoke>届け出)(?:る|な(?=ければ|くては)|ること)"
                          r"|(?<=報告書)(?P<submit>[^。]{0,80}?提出)(?:する|し(?!ない)|すること)")
-RECEIVED = re.compile(r"(?:報告|通報|連絡|第一報|速報|上申|届出)を受け")
+RECEIVED = re.compile(f"(?:{_REPORTING})を受け")
 # 「…場合には、」「…ときは、」; brackets are masked (＿) wherever this is matched: 「場合(…を含む。)には、」
 CONDITION_END = re.compile(r"(?:場合(?:[（(]＿*[）)])?(?:に(?:は|おいて(?:は)?)?|は|であっても)"
                            r"|とき(?:は|には)|際(?:に(?:は)?|は))、")
