@@ -243,9 +243,15 @@ class Layout:
             main = strip_connective(found[best].text) if whole else main_clause(found[best].text)
             lead = abridge(main, LEAD_LIMIT, asked=self.question)
             lines.append(f"{self.quote(citation.key, lead, bare=True)}（{short}）")
-            if lead == abridge(main, asked=self.question):  # stated whole: the body keeps only its condition
-                before = abridge(condition(found[best].text, main), asked=self.question)
-                pieces[keep.index(best)] = f"{before}{ELLIPSIS}" if len(before.strip(ELLIPSIS)) >= 8 else ""
+            full = abridge(main, asked=self.question)
+            before = abridge(condition(found[best].text, main), asked=self.question)
+            before = f"{before}{ELLIPSIS}" if len(before.strip(ELLIPSIS)) >= 8 else ""
+            if lead == full:  # stated whole: the body keeps only its condition
+                pieces[keep.index(best)] = before
+            elif lead.endswith(ELLIPSIS) and full.startswith(lead[: -len(ELLIPSIS)]):
+                # cut: the body goes on where the lead stopped instead of repeating it
+                rest = full[len(lead) - len(ELLIPSIS) :]
+                pieces[keep.index(best)] = (before or ELLIPSIS) + rest
         heading = ""
         if citation.heading and (citation.doc, citation.article) not in self.headings:
             heading = f"（{citation.heading}）"
@@ -269,18 +275,24 @@ class Layout:
             target = ref["keys"][0] if len(ref["keys"]) == 1 else ""
             if target and ref["text"] in stated and target not in self.planned | self.glossed \
                     and len(self.glossed) < MAX_GLOSSES:
-                self.glossed.add(target)
-                lines.append(self.gloss(ref["text"], target))
+                gloss = self.gloss(ref["text"], target)
+                if gloss:
+                    self.glossed.add(target)
+                    lines.append(gloss)
 
     def gloss(self, written: str, key: str) -> str:
         """What a reference in a stated clause means (「前項」＝第23条第3項「保護管理者は、…報告する。」)."""
         unit = self.corpus.unit(key)
         reg = self.corpus.doc(unit.doc)
-        own, _ = _split_lines(clause_text(reg, unit), bool(unit.text))
+        kids = reg.children(unit)
+        # An article of one unnumbered paragraph keeps its sentence in that paragraph.
+        own_unit = kids[0] if not unit.text and len(kids) == 1 and kids[0].kind == "paragraph" else unit
+        own, _ = _split_lines(clause_text(reg, own_unit), bool(own_unit.text))
         found = sentences(own)
         text = abridge(main_clause(found[0].text), GLOSS_LIMIT, asked=self.question) if found else ""
-        meaning = f"「{written}」は{clause_label(reg, unit)}"
-        return f"  ※{meaning}" + (self.quote(key, text) if text.strip(ELLIPSIS) else "")
+        if not text.strip(ELLIPSIS):
+            return ""  # 「第4条」は第4条 alone tells the reader nothing
+        return f"  ※「{written}」は{clause_label(reg, unit)}" + self.quote(key, text)
 
     def items(self, children: list[tuple[str, str]], list_intro: bool) -> list[tuple[str, str]]:
         """The items to show: all (up to MAX_ITEMS) of a list the question asks for, else those sharing

@@ -78,9 +78,20 @@ def abridge(text: str, limit: int = 0, asked: str = "") -> str:
         out.append("".join(buffer))
     result = re.sub(f"{ELLIPSIS}+", ELLIPSIS, "".join(out))
     if limit and len(result) > limit:
-        cut = result.rfind("、", 0, limit)
+        cut = _last_outer_comma(result, limit)
         result = result[: cut + 1 if cut > limit // 2 else limit] + ELLIPSIS
     return result
+
+
+def _last_outer_comma(text: str, limit: int) -> int:
+    """The position of the last "、" before ``limit`` outside parentheses (-1 when there is none), so that a
+    cut never leaves a parenthetical open."""
+    depth, last = 0, -1
+    for at, ch in enumerate(text[:limit]):
+        depth += (ch in "（(") - (ch in "）)")
+        if ch == "、" and depth <= 0:
+            last = at
+    return last
 
 
 def is_abridged_span(span: str, text: str) -> bool:

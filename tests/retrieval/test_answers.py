@@ -136,6 +136,15 @@ def test_a_reference_in_a_stated_clause_is_explained_with_the_clause_it_names(en
     verify(corpus, answer, {c.key for c in answer.citations})
 
 
+def test_a_reference_to_an_article_of_one_unnumbered_paragraph_is_explained_with_its_sentence(engine, corpus):
+    # 美馬市 第24条第1項 cites 第4条, whose sentence sits in its single unnumbered paragraph.
+    answer = engine.ask("保存期間が過ぎた書類はどうする？", ["mima-kitei"])
+    glosses = [line.strip() for line in answer.answer.splitlines() if line.strip().startswith("※")]
+    assert any(g.startswith("※「第4条」は第4条「市における職員等の特定個人情報等を取り扱う事務は") for g in glosses)
+    assert all(g.endswith("」") for g in glosses)  # never a bare 「第4条」は第4条
+    verify(corpus, answer, {c.key for c in answer.citations})
+
+
 def test_citations_list_their_references_resolved(engine):
     data = engine.ask("総括保護管理者は報告を受けたらどうする", ["koriyama-kijun"]).to_dict()
     cited = {c["key"]: c for c in data["citations"]}

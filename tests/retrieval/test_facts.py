@@ -20,6 +20,9 @@ REPORT = ("保有個人情報等の漏えい等安全確保の上で問題とな
     ("いつまでに報告すればいい？", Kind.WHEN),
     ("個人情報を自宅に持ち帰ってもいい？", Kind.ALLOWED),
     ("再委託はできますか", Kind.ALLOWED),
+    ("個人情報を持ち出していい？", Kind.ALLOWED),  # ていい without も, as staff type it
+    ("名簿を家に持ち帰っていいですか", Kind.ALLOWED),
+    ("どうしていいかわからない", Kind.GENERAL),
     ("総括保護管理者は何人置く？", Kind.HOW_MANY),
     ("「取扱区域」ってどういう意味？", Kind.DEFINITION),
     ("特定個人情報とは", Kind.DEFINITION),
@@ -76,3 +79,10 @@ def test_list_leads_are_recognised():
     assert introduces_list("契約書に、次に掲げる事項を明記する。")
     assert introduces_list("保有個人情報等の適正な取扱いを確保するため、次の職を置く。")
     assert not introduces_list("保護管理者に報告する。")
+
+
+def test_abridge_never_cuts_inside_a_parenthetical():
+    text = ("職員は、保護管理者の許可を得たうえで、媒体を持ち出す場合には、原則として、"
+            "パスワード等(パスワード、ICカード、生体情報等をいう。以下同じ。)を使用して権限を識別する機能を設定する。")
+    short = abridge(text, limit=text.index("ICカード") + 2)
+    assert short.endswith("原則として、…") and is_abridged_span(short, text)
