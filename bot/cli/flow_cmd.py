@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from bot.cli.terminal import Terminal
-from bot.dialogue.spec import FlowError, FlowLibrary
+from bot.dialogue.spec import BUNDLED_FLOWS, FlowError, FlowLibrary
 from bot.services import load_corpus, open_engine, open_flows, open_store
 from bot.settings import Settings
 
@@ -96,6 +96,7 @@ def draft(
     settings = Settings()
     corpus = load_corpus(settings)
     corpus.doc(scope)  # an unknown id fails here, before the index is opened
+    _check_flows_dir(settings)
     search = None if no_search else drafting.engine_search(open_engine(settings, generative=False), scope)
     result = drafting.draft_flows(corpus, scope, search)
     written = drafting.write(result, settings.flows_dir, force)
@@ -111,6 +112,23 @@ def draft(
     if not written:
         raise typer.Exit(1)
     typer.echo(f"内容を確認・修正したら: hogo flow review --scope {scope}")
+
+
+def _check_flows_dir(settings: Settings) -> None:
+    """Drafts go to ``HOGO_FLOWS_DIR``. Into the bundled folder only where it is writable and the corpus is the
+    bundled one too: a city whose regulations live in a folder of its own keeps its flow files beside them,
+    not inside the installed program."""
+    from corpus.folder import unwritable
+    from corpus.loader import BUNDLED_DIR
+
+    bundled = settings.flows_dir.resolve() == BUNDLED_FLOWS.resolve()
+    reason = unwritable(settings.flows_dir)
+    if bundled and not reason and settings.corpus_dir.resolve() != BUNDLED_DIR.resolve():
+        reason = f"HOGO_CORPUS_DIR is {settings.corpus_dir}, but HOGO_FLOWS_DIR is the bundled folder"
+    if reason:
+        raise FlowError(f"cannot write flow files into {settings.flows_dir} ({reason}); set HOGO_FLOWS_DIR to a "
+                        "folder you can write (it needs only your cities' files: the bundled flows are read too)",
+                        "ガイドの下書きを書き込めません。HOGO_FLOWS_DIR に書き込めるフォルダを指定してください。")
 
 
 @app.command("review")

@@ -164,7 +164,7 @@ def _entry(names: list[str], action: str, key: str, with_role: bool) -> dict[str
     """A step as the seed files write it: a role and an action, or (immediate steps) one sentence."""
     role = "・".join(names)
     if with_role:
-        return {"role": role or "市", "action": action, "key": key}
+        return {"role": role or "自治体", "action": action, "key": key}
     return {"action": f"{role}は、{action}" if role else action, "key": key}
 
 

@@ -205,7 +205,7 @@ def _unique(items: list[str]) -> list[str]:
 
 def _final_note(required: bool, day: date | None, days: int, extended: list[str]) -> str:
     if not required:
-        return "個人情報保護委員会への報告は不要と判断されました（内部報告と市の規程による対応は必要です）。"
+        return "個人情報保護委員会への報告は不要と判断されました（内部報告と規程による対応は必要です）。"
     if day is None:
         return "発覚日時が未入力のため期限を計算できません。発覚日時を確認してください。"
     why = "不正の目的によるおそれがあるため60日" if extended else "30日"
@@ -231,5 +231,5 @@ def _my_number_note(answers: dict[str, Any], applies: bool, fired: list[dict], c
         body = ("特定個人情報に係る事案ですが、番号法の報告対象の事態には当たりません"
                 "（個人情報保護法による報告の要否は別に判断しています）。")
     if contractor:
-        body += "委託先で発生した場合も、委託元である市が報告し、委託先の調査結果を含めます。"
+        body += "委託先で発生した場合も、委託元である自治体が報告し、委託先の調査結果を含めます。"
     return lead + body

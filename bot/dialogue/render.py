@@ -46,7 +46,7 @@ def _incident(r: dict[str, Any]) -> str:
         out.append(f"- 確報: **{d['final']['by'] or '要確認'}まで**（{d['final']['note']}）")
     else:
         out.append(f"- {d['final']['note']}")
-    out += ["", "## 市の規程による報告の流れ（必ず行う）", ""]
+    out += ["", "## 規程による報告の流れ（必ず行う）", ""]
     out += [f"{n}. {c['role']}: {c['action']}{_cite(c)}" for n, c in enumerate(r["internal_chain"], 1)]
     if r.get("ppc_report_by"):
         p = r["ppc_report_by"]

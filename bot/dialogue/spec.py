@@ -187,9 +187,13 @@ class FlowLibrary:
 
     @classmethod
     def load(cls, corpus: Corpus, folder: Path = BUNDLED_FLOWS) -> FlowLibrary:
+        """The flows of ``folder`` over the bundled ones: a city's folder (``HOGO_FLOWS_DIR``) may hold only
+        its own ``<flow>/<doc>.yaml`` files; a flow or city file it holds replaces the bundled one."""
+        folders = [folder] if folder.resolve() == BUNDLED_FLOWS.resolve() else [BUNDLED_FLOWS, folder]
+        bases = {path.stem: path for f in folders for path in sorted(f.glob("*.yaml"))}
         flows = {}
-        for base in sorted(folder.glob("*.yaml")):
-            flows[base.stem] = _load_flow(base, corpus)
+        for name, base in sorted(bases.items()):
+            flows[name] = _load_flow(base, corpus, [f / name for f in folders])
         library = cls(flows)
         problems = library.problems(corpus)
         if problems:
@@ -263,10 +267,13 @@ def _read(path: Path) -> dict:
     return data
 
 
-def _load_flow(base_path: Path, corpus: Corpus) -> Flow:
+def _load_flow(base_path: Path, corpus: Corpus, city_folders: list[Path] | None = None) -> Flow:
+    """One flow and its city files; a later folder's file for a regulation replaces an earlier one's."""
     base = _read(base_path)
     cities: dict[str, CityRules] = {}
-    for path in sorted((base_path.parent / base_path.stem).glob("*.yaml")):
+    folders = city_folders or [base_path.parent / base_path.stem]
+    files = {p.stem: p for f in folders for p in sorted(f.glob("*.yaml"))}
+    for _, path in sorted(files.items()):
         data = _read(path)
         doc = data.get("doc", path.stem)
         if data.get("status", "reviewed") not in STATUSES:

@@ -288,7 +288,7 @@ def report_summary_blocks(report: dict[str, Any]) -> list[dict[str, Any]]:
 def home_view(reports: list[dict[str, Any]]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain("hogo（保護）", 150)},
-        {"type": "section", "text": mrkdwn("個人情報の取扱いについて、市の規程から条文つきで答えます。"
+        {"type": "section", "text": mrkdwn("個人情報の取扱いについて、自治体の規程から条文つきで答えます。"
                                            "チャンネルで @hogo にメンションするか、ここにDMしてください。")},
         {"type": "actions", "block_id": "home", "elements": [
             {"type": "button", "action_id": "home_incident", "style": "danger", "text": plain("漏えい等事案を報告"),

@@ -590,7 +590,7 @@
     var tp = tabPanels.ask;
     ask.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "質問と回答の履歴" });
     ask.scroll = h("div", { class: "scroll" },
-      h("p", { class: "muted", text: "市の個人情報の取扱いルール（規程・基準）について質問できます。回答には根拠となる条文が付きます。" + MSG.privacy }),
+      h("p", { class: "muted", text: "自治体の個人情報の取扱いルール（規程・基準）について質問できます。回答には根拠となる条文が付きます。" + MSG.privacy }),
       ask.log);
     ask.input = h("textarea", {
       id: "hogo-question", rows: "2", maxlength: String(MAX_QUESTION), "aria-describedby": "hogo-ask-hint",

@@ -41,7 +41,7 @@ def env(tmp_path):
     corpus_dir = tmp_path / "corpus"
     corpus_dir.mkdir()
     with_front_matter(FIXTURES / f"{CITY}.txt", corpus_dir)
-    shutil.copytree(BUNDLED_FLOWS, tmp_path / "flows")
+    (tmp_path / "flows").mkdir()  # the city's own files only: the bundled flows are read beside them
     return {**os.environ, "HOGO_DATA_DIR": str(tmp_path / "data"), "HOGO_CORPUS_DIR": str(corpus_dir),
             "HOGO_FLOWS_DIR": str(tmp_path / "flows")}
 
@@ -95,6 +95,17 @@ def test_a_new_city_gets_both_dialogues_from_its_regulation(tmp_path, env):
     assert "【報告経路（internal_chain）】" in reviewed.stdout and "確認済みにしました" in reviewed.stdout
     check_both_dialogues(tmp_path, env, draft=False)
     assert hogo("flow", "review", "--scope", CITY, "--yes", env=env).returncode == 2  # nothing left to review
+
+
+def test_a_city_folder_of_regulations_never_gets_its_drafts_written_into_the_bundled_flows(tmp_path, env):
+    bundled = {str(p) for p in BUNDLED_FLOWS.rglob("*.yaml")}
+    unset = {k: v for k, v in env.items() if k != "HOGO_FLOWS_DIR"}
+    result = hogo("flow", "draft", "--scope", CITY, "--no-search", env=unset)
+    leaked = {str(p) for p in BUNDLED_FLOWS.rglob("*.yaml")} - bundled
+    for path in leaked:  # keep the checkout clean even when the guard fails
+        Path(path).unlink()
+    assert result.returncode == 2 and not leaked
+    assert "set HOGO_FLOWS_DIR" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_drafting_an_unknown_regulation_says_which_are_loaded(env):

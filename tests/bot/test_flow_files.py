@@ -45,11 +45,27 @@ def test_a_condition_on_an_unknown_field_fails_loading(tmp_path, corpus):
         FlowLibrary.load(corpus, folder)
 
 
-def test_a_new_city_is_a_new_file(tmp_path, corpus):
+def test_a_city_folder_holds_only_its_own_files_and_the_bundled_flows_are_read_too(tmp_path, corpus):
+    # HOGO_FLOWS_DIR may be a folder of a city's files alone: the questions and the other cities come bundled.
     folder = tmp_path / "flows"
-    shutil.copytree(BUNDLED_FLOWS, folder)
-    (folder / "consignment" / "mima-kitei.yaml").unlink()
-    assert set(FlowLibrary.load(corpus, folder).get("consignment").cities) == {"koriyama-kijun"}
+    (folder / "consignment").mkdir(parents=True)
+    mine = (BUNDLED_FLOWS / "consignment" / "koriyama-kijun.yaml").read_text(encoding="utf-8")
+    (folder / "consignment" / "koriyama-kijun.yaml").write_text(
+        mine.replace("title: 委託先の選定", "title: 委託先の選定（本市の様式で確認）"), encoding="utf-8")
+    library = FlowLibrary.load(corpus, folder)
+    assert set(library.flows) == {"incident", "consignment"}
+    assert set(library.get("incident").cities) == set(library.get("consignment").cities) == {"koriyama-kijun",
+                                                                                              "mima-kitei"}
+    titles = [s.title for s in library.get("consignment").city("koriyama-kijun").steps]
+    assert "委託先の選定（本市の様式で確認）" in titles  # the folder's file replaces the bundled one
+    assert "委託先の選定" not in titles
+
+
+def test_a_city_file_counts_only_for_a_regulation_in_the_corpus(tmp_path, corpus):
+    from corpus.loader import Corpus
+
+    only_koriyama = Corpus({"koriyama-kijun": corpus.doc("koriyama-kijun")})
+    assert set(FlowLibrary.load(only_koriyama, BUNDLED_FLOWS).get("consignment").cities) == {"koriyama-kijun"}
 
 
 def test_yes_and_no_stay_strings_in_flow_files(library):

@@ -211,7 +211,7 @@ def test_contractor_leak(run, scope, key):
     assert contractor["notified_at"] == "2026-04-02T09:00+09:00"
     assert key in {a["key"] for a in contractor["actions"]}
     assert key in report["citations"]
-    assert "委託元である市が報告" in report["my_number_route"]["note"]
+    assert "委託元である自治体が報告" in report["my_number_route"]["note"]
     # the clock runs from when the city learned of it, not from the contractor's later notice
     assert report["deadlines"]["known_on"] == "2026-04-01"
 
