@@ -46,6 +46,8 @@ OTHER_CITY_FLOOR = 0.05  # another city is stated when its best clause scores at
 # For these kinds the condition is often the answer (保存期間等を経過した場合には): the lead keeps it.
 WHOLE_SENTENCE_KINDS = (Kind.WHEN, Kind.ALLOWED)
 LIST_KINDS = (Kind.WHAT, Kind.PROCEDURE, Kind.GENERAL, Kind.WHO, Kind.HOW_MANY)
+# Lines of a form that are not its title: the article it belongs to, a blank date, an addressee's 様.
+_FORM_FURNITURE = re.compile(r"\s*(?:[（(][^）)]*[）)]|[年月日\s　]*|.*様|)\s*")
 MARKER = re.compile(r"^[(（]?[0-9０-９一二三四五六七八九十ア-ンｱ-ﾝ①-⑳]+[)）]?$|^[0-9０-９]+$")
 
 
@@ -287,9 +289,12 @@ class Layout:
         kids = reg.children(unit)
         # An article of one unnumbered paragraph keeps its sentence in that paragraph.
         own_unit = kids[0] if not unit.text and len(kids) == 1 and kids[0].kind == "paragraph" else unit
-        own, _ = _split_lines(clause_text(reg, own_unit), bool(own_unit.text))
-        found = sentences(own)
-        text = abridge(main_clause(found[0].text), GLOSS_LIMIT, asked=self.question) if found else ""
+        if unit.kind == "form":  # a form is named by its title line, not by 「（第25条関係）」
+            text = next((line.strip() for line in unit.text.split("\n") if not _FORM_FURNITURE.fullmatch(line)), "")
+        else:
+            own, _ = _split_lines(clause_text(reg, own_unit), bool(own_unit.text))
+            found = sentences(own)
+            text = abridge(main_clause(found[0].text), GLOSS_LIMIT, asked=self.question) if found else ""
         if not text.strip(ELLIPSIS):
             return ""  # 「第4条」は第4条 alone tells the reader nothing
         return f"  ※「{written}」は{clause_label(reg, unit)}" + self.quote(key, text)

@@ -176,3 +176,12 @@ def test_questions_in_other_words_still_abstain(engine):
     assert searcher.in_rules_words("安全管理措置", idx)
     for question in ("有給休暇は何日取れますか？", "住民票の写しの交付手数料はいくら？"):
         assert engine.ask(question).abstained
+
+
+def test_a_reference_to_a_form_is_explained_with_the_forms_title(corpus):
+    from retrieval.answer import Layout
+
+    layout = Layout(corpus, "様式第1号は何？", set(), multi_doc=False)
+    gloss = layout.gloss("様式第1号", "koriyama-kijun:form-1")
+    assert gloss.strip() == "※「様式第1号」は様式第1号「事務取扱担当者一覧（個人単位）」"  # not 「（第8条関係）」
+    assert layout.quotes == [("koriyama-kijun:form-1", "事務取扱担当者一覧（個人単位）")]
