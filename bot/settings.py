@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dialogue.spec import BUNDLED_FLOWS
@@ -116,9 +116,11 @@ class Settings(BaseSettings):
         if self.desk_oidc_issuer:
             _check_issuer(self.desk_oidc_issuer)
             if not self.desk_oidc_client_id:
-                raise ValueError("desk_oidc_issuer is set: set desk_oidc_client_id too (the id the provider gave hogo)")
+                raise ValueError("HOGO_DESK_OIDC_ISSUER is set: set HOGO_DESK_OIDC_CLIENT_ID too "
+                                 "(the id the provider gave hogo)")
         elif not self.desk_password_signin:
-            raise ValueError("desk_password_signin=false needs desk_oidc_issuer, or nobody could sign in to the desk")
+            raise ValueError("HOGO_DESK_PASSWORD_SIGNIN=false needs HOGO_DESK_OIDC_ISSUER, "
+                             "or nobody could sign in to the desk")
         return self
 
     @property
@@ -138,3 +140,14 @@ def _check_issuer(issuer: str) -> None:
         raise ValueError(f"desk_oidc_issuer {issuer!r}: use the identity provider's https:// issuer URL")
     if parts.query or parts.fragment:
         raise ValueError(f"desk_oidc_issuer {issuer!r}: an issuer URL has no query or fragment")
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """A configuration error in one line per setting, named as the environment variable that sets it
+    (``HOGO_RATE_PER_IP: Input should be a valid integer``)."""
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"HOGO_{field.upper()}: {message}" if field else message)
+    return "invalid configuration: " + "; ".join(parts)

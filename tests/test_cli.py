@@ -98,3 +98,15 @@ def test_serve_gives_each_worker_its_share_of_the_cores_for_the_embedder(monkeyp
     assert worker_environment(Settings(encoder_threads=3), workers=2, cpus=8) == {}  # the operator's choice stands
     monkeypatch.setenv("HOGO_ENCODER_THREADS", "2")
     assert Settings().encoder_threads == 2
+
+
+def test_an_invalid_setting_is_one_line_naming_its_variable(tmp_path):
+    env = {"HOGO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    bad_number = run("ask", "USBをなくした", env={**env, "HOGO_RATE_PER_IP": "abc"})
+    assert bad_number.returncode == 2 and "Traceback" not in bad_number.stderr
+    assert bad_number.stderr.strip().splitlines() == [
+        "error: invalid configuration: HOGO_RATE_PER_IP: Input should be a valid integer, unable to parse string "
+        "as an integer"]
+    no_signin = run("desk", "user", "list", env={**env, "HOGO_DESK_PASSWORD_SIGNIN": "false"})
+    assert no_signin.returncode == 2 and "Traceback" not in no_signin.stderr
+    assert "HOGO_DESK_PASSWORD_SIGNIN=false needs HOGO_DESK_OIDC_ISSUER" in no_signin.stderr

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from bot.cli import ask_cmd, corpus_cmd, db_cmd, eval_cmd, flow_cmd, serve_cmd
 from bot.cli.desk_cmd import app as desk_app
 from bot.faults import as_unavailable
 from bot.privacy import install_log_masking
+from bot.settings import describe_invalid
 from corpus.errors import HogoError
 
 app = typer.Typer(
@@ -52,6 +54,9 @@ def main() -> None:
         sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
+    except ValidationError as exc:  # a HOGO_* setting that is not valid
+        typer.echo(f"error: {describe_invalid(exc)}", err=True)
+        sys.exit(2)
     except typer.TyperException as exc:  # usage errors (bad option values and the like)
         exc.show()  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", 2))

@@ -33,19 +33,31 @@ def add(
     name: str = typer.Argument(..., help="Login name: lowercase letters, digits, '.', '_' or '-' (e.g. tanaka)."),
     role: str = typer.Option(..., "--role", help="office (may change cases) or auditor (read only)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    no_password: bool = typer.Option(
+        False, "--no-password",
+        help="No password: the account signs in through the identity provider (the default when "
+             "HOGO_DESK_PASSWORD_SIGNIN=false)."),
 ) -> None:
-    """Create a desk account; asks for the password (at least 10 characters) unless --password-stdin.
+    """Create a desk account; asks for the password (at least 10 characters) unless --password-stdin, or
+    none with password sign-in off (HOGO_DESK_PASSWORD_SIGNIN=false) or --no-password.
 
     Example: hogo desk user add tanaka --role office
     """
     from bot.desk.accounts import add_user, check_password
 
-    password = _password(password_stdin)
-    check_password(password)
+    settings = Settings()
+    without = no_password or (not settings.desk_password_signin and not password_stdin)
+    password = None if without else _password(password_stdin)
+    if password is not None:
+        check_password(password)
     store = _engine()
     account = add_user(store.engine, name, role, password)
     store.close()
-    typer.echo(f"account {account.name} ({account.role}) created; sign in at /desk/login")
+    how = "through the identity provider (no password)" if password is None else "at /desk/login"
+    typer.echo(f"account {account.name} ({account.role}) created; signs in {how}")
+    if password is None and not settings.desk_oidc_issuer:
+        typer.echo(f"warning: no identity provider is set (HOGO_DESK_OIDC_ISSUER); until one is, give the account "
+                   f"a password: hogo desk user password {account.name}", err=True)
 
 
 @user_app.command("list")

@@ -24,6 +24,7 @@ ROLES = {"office": "個人情報保護担当", "auditor": "監査担当（閲覧
 NAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
+NO_PASSWORD = "!"  # stored for an account that signs in through the identity provider only: never verifies
 _DUMMY = _hasher.hash("hogo-desk-dummy-password")  # verified against for unknown names: same timing
 
 
@@ -54,18 +55,21 @@ def _account(row) -> Account:
     return Account(row["name"], row["role"], bool(row["active"]), _utc(row["created_at"]))
 
 
-def add_user(engine: Engine, name: str, role: str, password: str) -> Account:
-    """A new account; the name is a short lowercase login id (tanaka, k.sato)."""
+def add_user(engine: Engine, name: str, role: str, password: str | None) -> Account:
+    """A new account; the name is a short lowercase login id (tanaka, k.sato). Without a password it signs in
+    through the identity provider only (OpenID Connect) until one is set."""
     if not NAME.match(name):
         raise AccountError(f"account name {name!r}: use 2-32 lowercase letters, digits, '.', '_' or '-', "
                            "starting with a letter (e.g. tanaka)")
     if role not in ROLES:
         raise AccountError(f"role {role!r}: use one of {', '.join(ROLES)}")
-    check_password(password)
+    if password is not None:
+        check_password(password)
     stamp = now()
     try:
         with engine.begin() as conn:
-            conn.execute(insert(users).values(name=name, role=role, password_hash=_hasher.hash(password),
+            stored = _hasher.hash(password) if password is not None else NO_PASSWORD
+            conn.execute(insert(users).values(name=name, role=role, password_hash=stored,
                                               active=1, created_at=stamp))
     except IntegrityError:
         raise AccountError(f"account {name!r} exists already; choose another name") from None
@@ -109,11 +113,12 @@ def authenticate(engine: Engine, name: str, password: str) -> Account | None:
     """The active account whose password this is, else None (unknown names cost the same time)."""
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.name == name[:64])).mappings().first()
-    try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY, password)
+    usable = row is not None and row["password_hash"] != NO_PASSWORD
+    try:  # unknown names and accounts without a password cost the same time as a wrong password
+        _hasher.verify(row["password_hash"] if usable else _DUMMY, password)
     except (VerificationError, InvalidHashError):
         return None
-    if row is None or not row["active"]:
+    if not usable or not row["active"]:
         return None
     if _hasher.check_needs_rehash(row["password_hash"]):
         with engine.begin() as conn:

@@ -141,3 +141,33 @@ def test_user_commands(tmp_path, monkeypatch):
     assert listed.exit_code == 0
     lines = [line.split("\t")[:3] for line in listed.output.splitlines()]
     assert lines == [["kansa", "auditor", "active"], ["tanaka", "office", "active"]]
+
+
+def test_an_account_for_identity_provider_sign_in_has_no_password(tmp_path, monkeypatch):
+    # With password sign-in off, `desk user add` asks for no password; such an account never signs in by one.
+    from bot.desk.accounts import NO_PASSWORD, authenticate, users
+    from bot.services import open_store
+
+    monkeypatch.setenv("HOGO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOGO_DESK_PASSWORD_SIGNIN", "false")
+    monkeypatch.setenv("HOGO_DESK_OIDC_ISSUER", "https://idp.city.example.lg.jp")
+    monkeypatch.setenv("HOGO_DESK_OIDC_CLIENT_ID", "hogo-desk")
+    runner = CliRunner()
+    added = runner.invoke(cli, ["desk", "user", "add", "tanaka", "--role", "office"], input="")
+    assert added.exit_code == 0, added.output
+    assert "signs in through the identity provider" in added.output and "warning" not in added.output
+    for name in ("HOGO_DESK_PASSWORD_SIGNIN", "HOGO_DESK_OIDC_ISSUER", "HOGO_DESK_OIDC_CLIENT_ID"):
+        monkeypatch.delenv(name)
+    flagged = runner.invoke(cli, ["desk", "user", "add", "sato", "--role", "auditor", "--no-password"], input="")
+    assert flagged.exit_code == 0, flagged.output
+    assert "hogo desk user password sato" in flagged.output  # no provider is set: the warning says what to do
+    store = open_store(Settings())
+    with store.engine.connect() as conn:
+        stored = dict(conn.execute(select(users.c.name, users.c.password_hash)).all())
+    assert stored == {"tanaka": NO_PASSWORD, "sato": NO_PASSWORD}
+    for guess in ("", "!", NO_PASSWORD, "hogo-desk-dummy-password"):
+        assert authenticate(store.engine, "tanaka", guess) is None
+    assert runner.invoke(cli, ["desk", "user", "password", "tanaka", "--password-stdin"],
+                         input=f"{PASSWORD}\n").exit_code == 0
+    assert authenticate(store.engine, "tanaka", PASSWORD).name == "tanaka"  # a password set later works
+    store.close()
