@@ -39,6 +39,18 @@ _OWN_WORDS = re.compile(r"第\s*[0-9０-９一二三四五六七八九十百]+\s
 # Links that are the regulation's structure (a 目次 of chapters, its forms), not navigation.
 _STRUCTURE_LINK = re.compile(r"^(?:第\s*[0-9０-９一二三四五六七八九十百]+\s*[編章節款]|附\s*則|目\s*次|様式|別表|別記)")
 _SPACES = re.compile(r"[ \t\r\n\f\xa0]+")
+# A number set apart from its text, as pages mark up 「<span class="num">第1条</span><span>この…</span>」 or put
+# 「2」 and its paragraph in blocks of their own: an article, paragraph, item or sub-item marker alone.
+_K = "一二三四五六七八九十百"
+_MARKER_ONLY = re.compile(
+    rf"^(?:第\s*[0-9０-９{_K}]+\s*条(?:\s*の\s*[0-9０-９{_K}]+)*|第\s*[0-9０-９]+|[0-9０-９]{{1,3}}"
+    rf"|[(（][0-9０-９{_K}]{{1,3}}[)）]|[{_K}]{{1,3}}|[アイウエオカキクケコサシスセソタチツテト]"
+    rf"|[(（][アイウエオカキクケコサシスセソタチツテト][)）]|[①-⑳])$"
+)
+# After a marker, text that continues a reference (「第3条の規定により」「第2項に」) rather than starting a clause.
+_CONTINUES = re.compile(r"^[のにをがはとへもやで、。・,.）)及又並若項号条]")
+# What the line after a lone marker must not start with: another marker or a new block of the regulation.
+_STARTS_NEW = re.compile(rf"^(?:第\s*[0-9０-９{_K}]+\s*(?:条(?:\s*の\s*[0-9０-９{_K}]+)*)?(?:[\s　]|$)|[0-9０-９]+[\s　]|[(（][0-9０-９{_K}]+[)）]|附\s*則|様式|別表|目\s*次|[(（])")
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -53,7 +65,32 @@ def html_lines(text: str, name: str = "<html>") -> list[str]:
     out = _Lines()
     _render(body if body is not None else root, out)
     out.newline()
-    return out.lines
+    return join_lone_markers(out.lines)
+
+
+def _text_start(elements) -> str:
+    """The start of the text the next elements hold."""
+    return next((text for el in elements if _tag(el) and (text := (el.text_content() or "").strip())), "")
+
+
+def join_lone_markers(lines: list[str]) -> list[str]:
+    """A marker in a block of its own joined to the text in the next one (「2」 + 「課長は、…」 → 「2 課長は、…」)."""
+    out: list[str] = []
+    pending = ""
+    for line in lines:
+        if pending and not _MARKER_ONLY.match(line) and not _STARTS_NEW.match(line):
+            out.append(f"{pending} {line}")
+        else:
+            if pending:
+                out.append(pending)
+            if _MARKER_ONLY.match(line):
+                pending = line
+                continue
+            out.append(line)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
 
 
 class _Lines:
@@ -107,8 +144,16 @@ def _render(el, out: _Lines) -> None:
     if block:
         out.newline()
     out.add(el.text)
-    for child in el:
+    children = list(el)
+    for n, child in enumerate(children):
+        at_line_start = not "".join(out.buffer).strip()
         _render(child, out)
+        spaced = (child.tail or "")[:1].isspace()
+        if at_line_start and not spaced and _tag(child) not in BLOCKS \
+                and _MARKER_ONLY.match((child.text_content() or "").strip()):
+            following = (child.tail or "").strip() or _text_start(children[n + 1:])
+            if following and not _CONTINUES.match(following):
+                out.add(" ")  # 「第1条」 in a span of its own: a space before the text the next span holds
         out.add(child.tail)
     if block:
         out.newline()
