@@ -50,7 +50,10 @@ _MARKER_ONLY = re.compile(
 # After a marker, text that continues a reference (「第3条の規定により」「第2項に」) rather than starting a clause.
 _CONTINUES = re.compile(r"^[のにをがはとへもやで、。・,.）)及又並若項号条]")
 # What the line after a lone marker must not start with: another marker or a new block of the regulation.
-_STARTS_NEW = re.compile(rf"^(?:第\s*[0-9０-９{_K}]+\s*(?:条(?:\s*の\s*[0-9０-９{_K}]+)*)?(?:[\s　]|$)|[0-9０-９]+[\s　]|[(（][0-9０-９{_K}]+[)）]|附\s*則|様式|別表|目\s*次|[(（])")
+_STARTS_NEW = re.compile(
+    rf"^(?:第\s*[0-9０-９{_K}]+\s*(?:条(?:\s*の\s*[0-9０-９{_K}]+)*)?(?:[\s　]|$)|[0-9０-９]+[\s　]"
+    rf"|[(（][0-9０-９{_K}]+[)）]|附\s*則|様式|別表|目\s*次|[(（])"
+)
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
