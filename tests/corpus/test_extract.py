@@ -143,7 +143,7 @@ def page_with_layout_table():
 def split_marker(line):
     """(marker, text) of a numbered line, else (None, line)."""
     first, _, rest = line.partition(" ")
-    numbered = rest and (first.startswith("第") and first.endswith("条") or first.isdigit() or first.startswith("("))
+    numbered = rest and ((first.startswith("第") and first.endswith("条")) or first.isdigit() or first.startswith("("))
     return (first, rest) if numbered else (None, line)
 
 
