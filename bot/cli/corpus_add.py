@@ -85,6 +85,9 @@ def add(
         typer.echo(f"索引を更新しました: 追加 {report.added}、更新 {report.updated}、削除 {report.removed}、"
                    f"変更なし {report.unchanged}")
     typer.echo(f'試すには: hogo ask "質問" --scope {doc}')
+    if current is None:
+        typer.echo(f"ガイド（事案報告・委託チェックリスト）の下書き: hogo flow draft --scope {doc}")
+    typer.echo("稼働中の hogo serve / hogo slack は、再起動するとこの規程を使います。")
 
 
 def _doc_id(given: str | None, meta: dict, file: Path) -> str:
