@@ -93,8 +93,12 @@ def score(outcomes: list[NuggetOutcome]) -> dict[str, float]:
     }
 
 
-def format_table(metrics: dict[str, float]) -> str:
-    head = "".join(f"{c:>14}" for c in COLUMNS)
-    cells = "".join(f"{metrics[c]:>14.0f}" if c in ("median chars", "abstained", "n") else f"{metrics[c]:>14.3f}"
-                    for c in COLUMNS)
-    return f"{'':6}{head}\n{'hogo':6}{cells}"
+def format_table(metrics: dict[str, float], rows: dict[str, dict[str, float]] | None = None) -> str:
+    """One row (hogo), or one per name of ``rows``."""
+    named = rows if rows is not None else {"hogo": metrics}
+    width = max(6, *(len(name) + 2 for name in named))
+    lines = [f"{'':{width}}" + "".join(f"{c:>14}" for c in COLUMNS)]
+    for name, m in named.items():
+        lines.append(f"{name:<{width}}" + "".join(
+            f"{m[c]:>14.0f}" if c in ("median chars", "abstained", "n") else f"{m[c]:>14.3f}" for c in COLUMNS))
+    return "\n".join(lines)

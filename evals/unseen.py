@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from corpus.loader import Corpus, parse_file
+from evals import nuggets
 from evals.metrics import score
 from evals.runner import Question, load_questions, run_engine
 from retrieval.engine import AskEngine
@@ -35,8 +36,9 @@ def questions(folder: Path = UNSEEN) -> dict[str, list[Question]]:
 
 
 def evaluate(base: Corpus, data_dir: Path, embedder: str, chroma_url: str | None = None,
-             progress=None) -> dict[str, dict[str, float]]:
-    """Metrics per unseen document and over all of them (row "unseen (all)")."""
+             progress=None) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Retrieval metrics per unseen document and over all of them (row "unseen (all)"), and the answer metrics
+    (``evals.nuggets``) of the documents that have nugget questions (``datasets/unseen/nuggets/<doc>.jsonl``)."""
     engine = AskEngine.open(unseen_corpus(base), data_dir / "eval-unseen", embedder, chroma_url, progress=progress)
     rows, every = {}, []
     for doc, qs in questions().items():
@@ -46,4 +48,11 @@ def evaluate(base: Corpus, data_dir: Path, embedder: str, chroma_url: str | None
         every += outcomes
     if len(rows) > 1:
         rows["unseen (all)"] = score(every)
-    return rows
+    answers, stated = {}, []
+    for path in sorted((UNSEEN / "nuggets").glob("*.jsonl")):
+        outcomes = nuggets.run(engine, nuggets.load(path.stem, UNSEEN / "nuggets"))
+        answers[path.stem] = nuggets.score(outcomes)
+        stated += outcomes
+    if len(answers) > 1:
+        answers["unseen (all)"] = nuggets.score(stated)
+    return rows, answers

@@ -86,15 +86,18 @@ UNSEEN_TARGETS = {"R@3": 0.92, "R@1": 0.80}
 
 def _unseen(engine, settings: Settings) -> list[str]:
     """Print the retrieval table of the unseen documents; return the targets they miss."""
-    from evals import unseen
+    from evals import nuggets, unseen
     from evals.runner import format_table
 
     bar = ProgressBar("indexing unseen documents")
-    rows = unseen.evaluate(engine.corpus, settings.data_dir, settings.embedder, settings.chroma_url, bar)
+    rows, answers = unseen.evaluate(engine.corpus, settings.data_dir, settings.embedder, settings.chroma_url, bar)
     bar.close()
     typer.echo("\nunseen documents (regulations of fictional bodies nothing was fitted on; each question scoped to its"
                " document)")
     typer.echo(format_table(rows))
+    if answers:
+        typer.echo("\nanswers on unseen documents (nugget questions written from their texts alone)")
+        typer.echo(nuggets.format_table({}, answers))
     overall = rows.get("unseen (all)") or next(iter(rows.values()), None)
     if overall is None:
         return []
