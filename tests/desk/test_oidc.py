@@ -259,7 +259,7 @@ def test_off_by_default(desk_client):
 
 
 def test_settings_refuse_an_unsafe_or_incomplete_configuration(tmp_path):
-    with pytest.raises(ValidationError, match="client_id"):
+    with pytest.raises(ValidationError, match="HOGO_DESK_OIDC_CLIENT_ID"):
         Settings(data_dir=tmp_path, desk_oidc_issuer="https://idp.city.example.lg.jp")
     with pytest.raises(ValidationError, match="https"):
         Settings(data_dir=tmp_path, desk_oidc_issuer="http://idp.city.example.lg.jp", desk_oidc_client_id="x")
