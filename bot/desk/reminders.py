@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.desk import audit_log
+from bot.desk import audit_log, notify
 from bot.desk.cases import Case
 from bot.desk.notify import slack_client
 from bot.desk.tables import reminders
@@ -121,6 +121,10 @@ def tick(desk: Desk) -> None:
         run(desk)
     except Exception:
         log.exception("the reminder run failed; the next one tries again")
+    try:
+        notify.retry_failed(desk)
+    except Exception:
+        log.exception("trying the failed reporter notices again failed; the next run tries again")
 
 
 def start_scheduler(desk: Desk, interval: int = INTERVAL_SECONDS) -> Any:

@@ -83,6 +83,58 @@ def test_a_failed_dm_leaves_the_case_moved_on_and_says_so_in_the_audit_log(slack
     assert done.status_code == 303 and desk.desk.cases.get(case_id).status == "notified"
     assert actions(desk) == [("reporter_notice_failed", case_id, "Slack: 本人通知済（channel_not_found）")]
     assert "channel_not_found" in caplog.text and "本人へ通知済み" not in caplog.text
+    assert kept_notices(desk) == {}  # refused for good: never tried again
+
+
+def kept_notices(desk: DeskClient) -> dict[tuple[str, str], tuple[str, int]]:
+    from sqlalchemy import select
+
+    from bot.desk.tables import reminders
+
+    with desk.store.engine.connect() as conn:
+        rows = conn.execute(select(reminders).where(reminders.c.kind.startswith("notice-"))).mappings().all()
+    return {(r["report_id"], r["kind"]): (r["state"], (r["detail"] or {}).get("attempts", 0)) for r in rows}
+
+
+def test_a_dm_that_failed_for_a_passing_reason_is_sent_by_the_next_scheduler_run(slack):
+    from bot.desk import notify, reminders
+
+    desk = office(slack)
+    case_id = desk.report(owner="slack:U1")
+    slack.fake.replies["chat.postMessage"] = {"ok": False, "error": "service_unavailable"}
+    advance(desk, case_id, status="preliminary", done_on="2026-04-02", note="速報を提出")
+    assert kept_notices(desk) == {(case_id, "notice-preliminary"): ("failed", 1)}
+    assert notify.retry_failed(desk.desk) == []  # Slack still down: tried again, kept for the next run
+    assert kept_notices(desk) == {(case_id, "notice-preliminary"): ("failed", 2)}
+
+    del slack.fake.replies["chat.postMessage"]
+    reminders.tick(desk.desk)  # the scheduler's run: Slack is back
+    posts = [p for p in slack.fake.named("chat.postMessage") if p["channel"] == "U1"]
+    assert len(posts) == 3 and "「速報済」" in posts[-1]["text"]
+    assert kept_notices(desk) == {(case_id, "notice-preliminary"): ("sent", 2)}
+    assert actions(desk).count(("reporter_notified", case_id, "Slack: 速報済")) == 1
+    assert notify.retry_failed(desk.desk) == [] and len(slack.fake.named("chat.postMessage")) == 3  # sent once
+
+
+def test_a_failed_dm_is_not_sent_once_the_case_moved_on_nor_forever(slack):
+    from bot.desk import notify
+
+    desk = office(slack)
+    moved, stuck = desk.report(owner="slack:U1"), desk.report(owner="slack:U2")
+    slack.fake.replies["chat.postMessage"] = {"ok": False, "error": "ratelimited"}
+    advance(desk, moved, status="preliminary", done_on="2026-04-02")
+    advance(desk, stuck, status="preliminary", done_on="2026-04-02")
+    advance(desk, moved, status="final", done_on="2026-04-03")  # fails too: only 確報済 is still worth sending
+    for _ in range(notify.MAX_ATTEMPTS):
+        notify.retry_failed(desk.desk)
+    kept = kept_notices(desk)
+    assert kept[(moved, "notice-preliminary")][0] == "superseded"
+    assert kept[(moved, "notice-final")] == ("gave_up", notify.MAX_ATTEMPTS)
+    assert kept[(stuck, "notice-preliminary")] == ("gave_up", notify.MAX_ATTEMPTS)
+    assert ("reporter_notice_dropped", stuck, f"Slack: 速報済（{notify.MAX_ATTEMPTS}回失敗）") in actions(desk)
+    calls = len(slack.fake.named("chat.postMessage"))
+    del slack.fake.replies["chat.postMessage"]
+    assert notify.retry_failed(desk.desk) == [] and len(slack.fake.named("chat.postMessage")) == calls
 
 
 def test_hogo_status_and_app_home_show_the_users_own_reports(slack):
