@@ -59,9 +59,13 @@ def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
 
 # answers ------------------------------------------------------------------------------------------------
 
-def answer_blocks(answer: dict[str, Any]) -> list[dict[str, Any]]:
+GUIDE_BUTTONS = {"incident": ("漏えい等事案を報告", "danger"), "consignment": ("業務委託チェック", None)}
+
+
+def answer_blocks(answer: dict[str, Any], guide: str | None = None) -> list[dict[str, Any]]:
     """The answer in a thread: its lead (bold) as the first section, the quoted clauses after it, the
-    citations, 条文を表示 buttons, buttons for the clauses those citations cite (前項 → 第23条第3項), 👍/👎."""
+    citations, 条文を表示 buttons, buttons for the clauses those citations cite (前項 → 第23条第3項), the
+    ``guide`` the question points to (the App Home's button: the dialogue opens in a modal), 👍/👎."""
     lead, rest = answer_lines(answer)
     blocks: list[dict[str, Any]] = []
     if lead:
@@ -80,6 +84,11 @@ def answer_blocks(answer: dict[str, Any]) -> list[dict[str, Any]]:
         if references:
             blocks.append({"type": "context", "elements": [mrkdwn("条文中で引用している条項:")]})
             blocks.append({"type": "actions", "block_id": "references", "elements": references})
+    if guide in GUIDE_BUTTONS:
+        label, style = GUIDE_BUTTONS[guide]
+        button = {"type": "button", "action_id": f"home_{guide}", "text": plain(label), "value": guide}
+        blocks.append({"type": "actions", "block_id": "guide",
+                       "elements": [{**button, "style": style} if style else button]})
     feedback = json.dumps({"q": answer["question"][:500], "k": [c["key"] for c in citations[:10]]},
                           ensure_ascii=False)[:1990]
     blocks.append({"type": "actions", "block_id": "feedback", "elements": [

@@ -365,6 +365,9 @@
     ".ref-title:focus-visible { outline: 3px solid #0b57d0; }",
     ".ref-clause .btn { min-height: 28px; padding: 1px 10px; font-size: 13px; }",
     ".clause-note { margin: 4px 0 0; font-size: 12px; color: #57606a; }",
+    ".suggest { margin: 8px 0 0; }",
+    ".suggest-button { min-height: 36px; padding: 4px 12px; border: 1px solid #0969da; border-radius: 6px; background: #fff; color: #0550ae; font: inherit; font-size: 14px; cursor: pointer; }",
+    ".suggest-button:focus-visible { outline: 3px solid #0969da; outline-offset: 2px; }",
     ".feedback { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-top: 8px; font-size: 13px; }",
     ".feedback .btn { min-height: 32px; padding: 2px 10px; font-size: 13px; }",
     ".btn[aria-pressed='true'] { background: #1b4f9c; color: #fff; }",
@@ -751,6 +754,8 @@
         m.question = typeof data.question === "string" ? data.question : "";
         masked(data.question);
         pending.textContent = MSG.composing;
+      } else if (name === "suggest") {
+        if (typeof data.flow === "string") m.suggest = { flow: data.flow, title: String(data.title || "") };
       } else if (name === "answer") {
         bubble();
         chunks.push(String(data.text == null ? "" : data.text));
@@ -827,8 +832,21 @@
         h("p", { class: "cites-title", text: "根拠条文（押すと条文を表示）" }),
         h("ul", { class: "chips" }, m.citations.map(function (c) { return h("li", null, clauseChip(c)); }))));
     }
+    var guide = suggestButton(m);
+    if (guide) bubble.appendChild(guide);
     bubble.appendChild(feedbackBar(m));
     return h("div", { class: "msg bot" + (m.abstained ? " abstained" : "") }, h("span", { class: "vh", text: "回答: " }), bubble);
+  }
+
+  // A question about an incident or a consignment offers its guide (the server's ``suggest`` event): the button
+  // opens that tab, where the guide starts or goes on where it was left.
+  function suggestButton(m) {
+    var flow = m.suggest && FLOW_TABS.filter(function (t) { return t.id === m.suggest.flow; })[0];
+    if (!flow) return null;
+    return h("p", { class: "suggest" }, h("button", {
+      type: "button", class: "suggest-button", text: "「" + String(m.suggest.title || flow.label) + "」を始める",
+      on: { click: function () { selectTab(flow.id, true); } },
+    }));
   }
 
   // The extractive answer's lines: each city's first line is its lead (the answer with its clause, in one

@@ -384,16 +384,21 @@ def _routes(app: FastAPI) -> None:
                                                           **STANDARD_ERRORS})
     def ask_stream(body: models.AskRequest, request: Request,
                    who: Principal = Depends(principal)) -> StreamingResponse:
-        """The same answer as Server-Sent Events: `meta`, `answer` chunks, one `citation` each, then `done`
-        (with `composer`). A generated answer sends each sentence once it is verified; if generation then
-        falls back, a `fallback` event says the chunks so far are withdrawn and the extractive text follows."""
+        """The same answer as Server-Sent Events: `meta`, `suggest` when the question points to a guide
+        (`flow`, `title`), `answer` chunks, one `citation` each, then `done` (with `composer`). A generated
+        answer sends each sentence once it is verified; if generation then falls back, a `fallback` event says
+        the chunks so far are withdrawn and the extractive text follows."""
         question, masked = prepare_question(body.question)
         engine = res(request).engine
         scope = engine.scope_ids(bindings.narrow(body.scope, who.scopes))
         pieces = engine.ask_stream(question, scope, body.k)  # searches now: errors become JSON, not a broken stream
 
+        suggested = _suggestion(res(request).flows.library, engine, question, who.scopes)
+
         def events() -> Iterator[str]:
             yield _sse("meta", {"question": question, "scope": scope})
+            if suggested:
+                yield _sse("suggest", suggested)
             streamed, answer = 0, None
             for piece in pieces:
                 if isinstance(piece, str):
@@ -606,6 +611,17 @@ def _log_answer(answer: Any, masked: int) -> None:
     log.info("ask: %d chars, masked=%d, abstained=%s, %d citations, composer=%s%s, %.1f ms", len(answer.question),
              masked, answer.abstained, len(answer.citations), answer.composer,
              f" ({answer.composer_note})" if answer.composer_note else "", sum(answer.timings_ms.values()))
+
+
+def _suggestion(library: Any, engine: Any, question: str, scopes: list[str] | None) -> dict[str, str] | None:
+    """The guide the question points to (an incident to report, a consignment to check), when the site offers
+    it for a regulation: the widget shows a button that opens it."""
+    from bot.dialogue.suggest import suggested_flow
+
+    name = suggested_flow(engine.searcher.expander.terms(question))
+    if name is None or name not in library.flows or not library.flows[name].bound_to(scopes).cities:
+        return None
+    return {"flow": name, "title": library.flows[name].title}
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

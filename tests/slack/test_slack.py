@@ -75,6 +75,24 @@ def test_show_clause_and_feedback_buttons(slack):
     assert (row["rating"], row["cited_keys"], row["channel"]) == (-1, keys, "slack") and keys
 
 
+def test_an_answer_about_an_incident_offers_the_incident_guide_in_a_modal(slack):
+    slack.event({"type": "app_mention", "user": "U1", "text": "<@UBOT> USBをなくした。誰に報告？", "ts": "13.0",
+                 "channel": "C1"}, event_id="EvGuide")
+    post = slack.fake.wait_for("chat.postMessage")[0]
+    guide = next(b for b in post["blocks"] if b.get("block_id") == "guide")["elements"]
+    assert [(e["action_id"], e["text"]["text"], e["value"]) for e in guide] == [
+        ("home_incident", "漏えい等事案を報告", "incident")]
+    slack.interaction({"type": "block_actions", "channel": {"id": "C1"}, "container": {"type": "message"},
+                       "actions": [{**guide[0], "type": "button", "block_id": "guide"}]})
+    opened = slack.fake.wait_for("views.open")[0]["view"]
+    assert opened["callback_id"] == "hogo_flow" and slack.flows.get(opened["private_metadata"]).flow == "incident"
+
+    slack.event({"type": "app_mention", "user": "U1", "text": "<@UBOT> 保存期間は何年？", "ts": "14.0",
+                 "channel": "C1"}, event_id="EvNoGuide")
+    plain = slack.fake.wait_for("chat.postMessage", 2)[1]
+    assert not any(b.get("block_id") == "guide" for b in plain["blocks"])
+
+
 def test_the_lead_comes_first_and_a_clause_cited_inside_a_citation_opens_from_its_button(slack):
     slack.command("bind koriyama-kijun")
     slack.event({"type": "app_mention", "user": "U1", "text": "<@UBOT> 前項の報告を受けた総括保護管理者は何をする？",

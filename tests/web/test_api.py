@@ -136,6 +136,23 @@ def test_ask_stream_sends_answer_citations_and_done(client):
     assert [d["key"] for n, d in events if n == "citation"] == [c["key"] for c in plain["citations"]]
 
 
+def stream_events(client, t, question: str) -> list[tuple[str, dict]]:
+    with client.stream("POST", "/api/ask/stream", json={"question": question}, headers=auth(t)) as r:
+        raw = "".join(r.iter_text())
+    return [(block.split("\n")[0][7:], json.loads(block.split("\n")[1][6:])) for block in raw.strip().split("\n\n")]
+
+
+def test_a_question_about_an_incident_or_a_consignment_suggests_its_guide(client):
+    t = token(client)
+    lost = stream_events(client, t, "USBをなくした。誰に報告？")
+    assert lost[1] == ("suggest", {"flow": "incident", "title": "漏えい等事案の報告"})  # before the answer
+    outsourced = stream_events(client, t, "印刷を業者に委託したい。何を確認する？")
+    assert ("suggest", {"flow": "consignment", "title": "業務委託チェックリスト"}) in outsourced
+    leaked = stream_events(client, t, "委託先から名簿が流出した")  # reported first, not checked
+    assert [d["flow"] for n, d in leaked if n == "suggest"] == ["incident"]
+    assert [n for n, _ in stream_events(client, t, "保存期間は何年？") if n == "suggest"] == []
+
+
 def test_a_clause_lists_the_clauses_its_text_cites(client):
     data = client.get("/api/clauses/koriyama-kijun:23:4").json()
     assert "前項の規定に基づく報告" in data["text"]

@@ -263,6 +263,24 @@ def test_an_answer_cites_the_clause_verbatim_and_takes_feedback(live_server, tab
     assert tab.problems == []
 
 
+def test_an_answer_about_an_incident_opens_the_incident_guide(live_server, tab):
+    page = tab.page
+    open_widget(page, live_server.url + "/")
+    ask(page, "USBをなくした。誰に報告？")
+    guide = page.locator(".msg.bot").last.get_by_role("button", name="「漏えい等事案の報告」を始める")
+    expect(guide).to_be_visible()
+    guide.click()
+    expect(page.get_by_role("tab", name="事案を報告（漏えい等）")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("button", name=KORIYAMA)).to_be_visible()  # the guide's first question: which city
+    page.get_by_role("tab", name="質問する").click()
+    ask(page, "保存期間は何年？")
+    expect(page.locator(".msg.bot").last.locator(".suggest-button")).to_have_count(0)
+    page.reload()  # the panel stays open, and the stored conversation keeps the offer
+    expect(page.get_by_role("dialog", name=TITLE)).to_be_visible()
+    expect(page.locator(".msg.bot").first.get_by_role("button", name="「漏えい等事案の報告」を始める")).to_be_visible()
+    assert tab.problems == []
+
+
 def test_the_lead_stands_out_and_a_reference_in_a_clause_opens_the_clause_it_cites(live_server, engine, tab):
     page = tab.page
     koriyama_page(page, live_server.url)

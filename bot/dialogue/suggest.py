@@ -1,0 +1,20 @@
+"""Which guide a question points to: 「USBをなくした」 is an incident to report, 「業者に委託する」 a consignment to
+check. Read from the expansion dictionary's statutory words for the question (``retrieval/data/expansions.tsv``,
+which staff can edit), so the guide is offered for the same words the search understands."""
+
+from __future__ import annotations
+
+# An incident: what the dictionary maps losing, theft, leaks, misdelivery and intrusion to.
+INCIDENT = frozenset({"事案", "不正アクセス"})
+CONSIGNMENT = frozenset({"委託", "再委託", "委託先"})
+
+
+def suggested_flow(terms: list[str]) -> str | None:
+    """``incident``, ``consignment`` or None, from a question's expansion words; an incident comes first
+    (「委託先から漏えいした」 is reported, not checked)."""
+    found = set(terms)
+    if found & INCIDENT:
+        return "incident"
+    if found & CONSIGNMENT:
+        return "consignment"
+    return None
