@@ -55,8 +55,10 @@ audit = Table(
 reminders = Table(
     "hogo_desk_reminders", metadata,  # one row per reminder claimed: sent once across workers and restarts
     Column("report_id", String(32), primary_key=True),
-    Column("kind", String(32), primary_key=True),  # preliminary | final-5 | final-2 | final-0
-    Column("state", String(16), nullable=False),  # claimed | sent | skipped
+    # preliminary | final-5 | final-2 | final-0, or notice-<status>: a reporter's DM kept for another try
+    Column("kind", String(32), primary_key=True),
+    # claimed | sent | skipped; a notice also failed | refused | superseded | gave_up
+    Column("state", String(16), nullable=False),
     Column("claimed_at", DateTime(timezone=True), nullable=False),
     Column("detail", JSON),
 )
