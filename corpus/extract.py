@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import logging
 import math
 import re
 import unicodedata
@@ -29,6 +30,7 @@ from corpus.errors import (
 )
 from corpus.parser import split_lines
 
+log = logging.getLogger("hogo.corpus")
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
 _IMAGES = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Word .doc / Excel .xls
@@ -143,16 +145,28 @@ def read_docx(data: bytes, name: str) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
         lines: list[str] = []
+        numbered = 0
         for block in document.iter_inner_content():
             if isinstance(block, Table):
                 lines.extend(table_row_lines(block))
             else:
                 lines.extend(block.text.splitlines())
+                numbered += _word_numbered(block)
     except HogoError:
         raise
     except Exception as exc:  # python-docx raises many kinds on a damaged package
         raise UnreadableFileError(f"{name}: not a readable .docx ({type(exc).__name__}: {exc})") from None
+    if numbered:
+        log.warning("%s: %d paragraph(s) are numbered by Word's automatic list numbering, and those numbers are "
+                    "not in the text: items may be read as running text. Convert the numbering to text in Word, "
+                    "or add the 例規集's HTML page or PDF instead", name, numbered)
     return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
+def _word_numbered(paragraph) -> bool:
+    """Whether Word numbers the paragraph itself (a list number that is not part of its text)."""
+    ppr = paragraph._p.pPr
+    return bool(paragraph.text.strip()) and ppr is not None and ppr.numPr is not None
 
 
 def table_row_lines(table) -> list[str]:

@@ -576,3 +576,34 @@ def test_a_shift_jis_text_file_with_windows_line_ends_reads(tmp_path):
     text = extract_text(path)
     assert text.splitlines()[0] == TITLE and "\r" not in text
     assert keys_of(text)[:3] == ["s:1", "s:1:1", "s:2"]
+
+
+def test_a_docx_numbered_by_word_itself_says_its_numbers_are_not_in_the_text(tmp_path, caplog):
+    import docx
+
+    document = docx.Document()
+    for line in [TITLE, ENACTED, *BODY]:
+        paragraph = document.add_paragraph(line)
+        if line.startswith("("):  # as Word numbers a list: the number is drawn, not written
+            paragraph.text = line.split(" ", 1)[1]
+            paragraph._p.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = 1
+    path = tmp_path / "auto.docx"
+    document.save(path)
+    with caplog.at_level("WARNING", logger="hogo.corpus"):
+        extract_text(path)
+    assert "auto.docx: 5 paragraph(s) are numbered by Word's automatic list numbering" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="hogo.corpus"):
+        extract_text(write_docx(tmp_path))
+    assert caplog.text == ""
+
+
+def write_docx(tmp_path):
+    import docx
+
+    document = docx.Document()
+    for line in [TITLE, ENACTED, *BODY]:
+        document.add_paragraph(line)
+    path = tmp_path / "plain.docx"
+    document.save(path)
+    return path
