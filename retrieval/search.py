@@ -123,6 +123,23 @@ def char_bigrams(text: str) -> set[str]:
     return grams
 
 
+# What the expansion dictionary maps losing, theft, leaks, misdelivery and intrusion to (「USBをなくした」 → 紛失
+# 漏えい 事案); ``bot.dialogue.suggest`` offers the incident guide for the same words.
+INCIDENT_TERMS = frozenset({"事案", "不正アクセス"})
+_INCIDENT_WORDS = ("漏えい", "紛失", "盗難", "滅失", "毀損", "誤送付", "誤送信", "誤交付", "不正アクセス", "事案")
+
+
+def reports_an_incident(terms: list[str], hits: list[Hit]) -> bool:
+    """Whether the question tells of an incident and the best clause speaks of one: every regulation of this
+    kind settles what staff do then, whatever the incident concerns. The dense margin underrates such
+    questions when their subject is a matter of its own (「住民票を誤交付した」 is nearest to the off-topic line on
+    issuing certificates)."""
+    if not hits or not INCIDENT_TERMS & set(terms):
+        return False
+    words = [w for w in _INCIDENT_WORDS if w in terms]
+    return any(w in hits[0].passage.body for w in words)
+
+
 def rows(matrix: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``matrix[idx]``, as a view rather than a copy when ``idx`` is a run of consecutive rows: a document's
     passages are, and so are all of them. Copying every passage vector for each question would cost more than
@@ -352,7 +369,7 @@ class HybridSearcher:
         hits = [Hit(self.passages[idx[j]], float(relative[j]), float(bm25[idx[j]]), float(dense[j])) for j in order]
         relevance = self.ranker.coverage(question_features)
         abstain = relevance < self.ranker.threshold(examples is not None)
-        if abstain and self.in_rules_words(question, idx):
+        if abstain and (self.in_rules_words(question, idx) or reports_an_incident(terms, hits)):
             abstain = False
         return hits, relevance, abstain
 

@@ -4,8 +4,8 @@ which staff can edit), so the guide is offered for the same words the search und
 
 from __future__ import annotations
 
-# An incident: what the dictionary maps losing, theft, leaks, misdelivery and intrusion to.
-INCIDENT = frozenset({"事案", "不正アクセス"})
+from retrieval.search import INCIDENT_TERMS as INCIDENT  # what the dictionary maps an incident's words to
+
 CONSIGNMENT = frozenset({"委託", "再委託", "委託先"})
 
 

@@ -185,3 +185,16 @@ def test_a_reference_to_a_form_is_explained_with_the_forms_title(corpus):
     gloss = layout.gloss("様式第1号", "koriyama-kijun:form-1")
     assert gloss.strip() == "※「様式第1号」は様式第1号「事務取扱担当者一覧（個人単位）」"  # not 「（第8条関係）」
     assert layout.quotes == [("koriyama-kijun:form-1", "事務取扱担当者一覧（個人単位）")]
+
+
+@pytest.mark.parametrize("question", ["窓口で住民票を誤交付した。どうする？", "住民票の写しを別の人に交付してしまった"])
+def test_an_incident_about_a_matter_of_its_own_is_answered_not_abstained(engine, question):
+    # 住民票 draws the question to the off-topic line on issuing certificates; the incident is still the rules'.
+    answer = engine.ask(question, ["koriyama-kijun"])
+    assert not answer.abstained
+    keys = [c.key for c in answer.citations]
+    assert "koriyama-kijun:23:1" in keys or "koriyama-kijun:17_2:1" in keys
+
+
+def test_an_uncovered_question_that_mentions_no_incident_still_abstains(engine):
+    assert engine.ask("住民票の写しの交付手数料はいくら？", ["koriyama-kijun"]).abstained
