@@ -14,7 +14,9 @@ import re
 
 from lxml import etree, html
 
+from corpus import patterns as P
 from corpus.errors import UnreadableFileError
+from corpus.numbers import CIRCLED, KANJI_NUMERAL_CHARS, fold
 
 BLOCKS = frozenset({
     "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "dir",
@@ -39,22 +41,29 @@ _OWN_WORDS = re.compile(r"第\s*[0-9０-９一二三四五六七八九十百]+\s
 # Links that are the regulation's structure (a 目次 of chapters, its forms), not navigation.
 _STRUCTURE_LINK = re.compile(r"^(?:第\s*[0-9０-９一二三四五六七八九十百]+\s*[編章節款]|附\s*則|目\s*次|様式|別表|別記)")
 _SPACES = re.compile(r"[ \t\r\n\f\xa0]+")
-# A number set apart from its text, as pages mark up 「<span class="num">第1条</span><span>この…</span>」 or put
-# 「2」 and its paragraph in blocks of their own: an article, paragraph, item or sub-item marker alone.
-_K = "一二三四五六七八九十百"
-_MARKER_ONLY = re.compile(
-    rf"^(?:第\s*[0-9０-９{_K}]+\s*条(?:\s*の\s*[0-9０-９{_K}]+)*|第\s*[0-9０-９]+|[0-9０-９]{{1,3}}"
-    rf"|[(（][0-9０-９{_K}]{{1,3}}[)）]|[{_K}]{{1,3}}|[アイウエオカキクケコサシスセソタチツテト]"
-    rf"|[(（][アイウエオカキクケコサシスセソタチツテト][)）]|[①-⑳])$"
-)
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # After a marker, text that continues a reference (「第3条の規定により」「第2項に」) rather than starting a clause.
 _CONTINUES = re.compile(r"^[のにをがはとへもやで、。・,.）)及又並若項号条]")
-# What the line after a lone marker must not start with: another marker or a new block of the regulation.
-_STARTS_NEW = re.compile(
-    rf"^(?:第\s*[0-9０-９{_K}]+\s*(?:条(?:\s*の\s*[0-9０-９{_K}]+)*)?(?:[\s　]|$)|[0-9０-９]+[\s　]"
-    rf"|[(（][0-9０-９{_K}]+[)）]|附\s*則|様式|別表|目\s*次|[(（])"
+# A paragraph, item or sub-item marker alone (the parser's own patterns want text after most of them).
+_BARE_MARKER = re.compile(
+    rf"[0-9]{{1,3}}|\({P.NUM}\)|[{KANJI_NUMERAL_CHARS}]{{1,3}}|[{P.IROHA}]|\([{P.IROHA}]\)|[{CIRCLED}]"
 )
-_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# What starts a block of the regulation, as the parser reads lines.
+_BLOCK_STARTS = (P.ARTICLE, P.YOURYOU, P.PARAGRAPH, P.ITEM, P.CHAPTER, P.SUPPL, P.FORM, P.TOC)
+
+
+def _marker_only(line: str) -> bool:
+    """A number set apart from its text, as pages mark up 「<span class="num">第1条</span><span>この…</span>」 or
+    put 「2」 and its paragraph in blocks of their own: an article, paragraph, item or sub-item marker alone."""
+    folded = fold(line).strip()
+    head = P.ARTICLE.match(folded) or P.YOURYOU.match(folded)
+    return not head.group(3) if head else bool(_BARE_MARKER.fullmatch(folded))
+
+
+def _starts_new(line: str) -> bool:
+    """Whether a line begins a block of its own (a marker with its text, 附則, 様式 …) or a heading (「（目的）」)."""
+    folded = fold(line).strip()
+    return folded.startswith("(") or any(pattern.match(folded) for pattern in _BLOCK_STARTS)
 
 
 def html_lines(text: str, name: str = "<html>") -> list[str]:
@@ -81,12 +90,12 @@ def join_lone_markers(lines: list[str]) -> list[str]:
     out: list[str] = []
     pending = ""
     for line in lines:
-        if pending and not _MARKER_ONLY.match(line) and not _STARTS_NEW.match(line):
+        if pending and not _marker_only(line) and not _starts_new(line):
             out.append(f"{pending} {line}")
         else:
             if pending:
                 out.append(pending)
-            if _MARKER_ONLY.match(line):
+            if _marker_only(line):
                 pending = line
                 continue
             out.append(line)
@@ -153,7 +162,7 @@ def _render(el, out: _Lines) -> None:
         _render(child, out)
         spaced = (child.tail or "")[:1].isspace()
         if at_line_start and not spaced and _tag(child) not in BLOCKS \
-                and _MARKER_ONLY.match((child.text_content() or "").strip()):
+                and _marker_only(child.text_content() or ""):
             following = (child.tail or "").strip() or _text_start(children[n + 1:])
             if following and not _CONTINUES.match(following):
                 out.add(" ")  # 「第1条」 in a span of its own: a space before the text the next span holds
