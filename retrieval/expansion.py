@@ -19,6 +19,9 @@ _ASCII = re.compile(r"^[a-z0-9][a-z0-9 .'-]*$")
 _KANA = re.compile(r"^[ぁ-ゖ]{1,2}$")  # a short hiragana source (とは) is grammar inside a longer kana word (ことは)
 SHORT_SUFFIXES = "(?:s|es|d|ed|ing)?"  # for short English sources: keep -> keeps, keeping
 LONG_STEM_TAIL = "[a-z]{0,4}"  # for sources of 5+ letters, which staff write as stems (outsourc, encrypt)
+# The statutory words the dictionary maps losing, theft, leaks, misdelivery and intrusion to (「USBをなくした」 →
+# 紛失 漏えい 事案): a question with one of them tells of an incident (``retrieval.search``, ``bot.dialogue.suggest``).
+INCIDENT_TERMS = frozenset({"事案", "不正アクセス"})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.expansion import Expander
+from retrieval.expansion import INCIDENT_TERMS, Expander
 from retrieval.headings import HeadingOverlap
 from retrieval.kana import KanaResolver
 from retrieval.lexical import CharBigramIndex, LexicalIndex
@@ -123,9 +123,6 @@ def char_bigrams(text: str) -> set[str]:
     return grams
 
 
-# What the expansion dictionary maps losing, theft, leaks, misdelivery and intrusion to (「USBをなくした」 → 紛失
-# 漏えい 事案); ``bot.dialogue.suggest`` offers the incident guide for the same words.
-INCIDENT_TERMS = frozenset({"事案", "不正アクセス"})
 _INCIDENT_WORDS = ("漏えい", "紛失", "盗難", "滅失", "毀損", "誤送付", "誤送信", "誤交付", "不正アクセス", "事案")
 
 

@@ -4,7 +4,9 @@ which staff can edit), so the guide is offered for the same words the search und
 
 from __future__ import annotations
 
-from retrieval.search import INCIDENT_TERMS as INCIDENT  # what the dictionary maps an incident's words to
+from typing import Any
+
+from retrieval.expansion import INCIDENT_TERMS as INCIDENT  # what the dictionary maps an incident's words to
 
 CONSIGNMENT = frozenset({"委託", "再委託", "委託先"})
 
@@ -18,3 +20,12 @@ def suggested_flow(terms: list[str]) -> str | None:
     if found & CONSIGNMENT:
         return "consignment"
     return None
+
+
+def offered_guide(library: Any, expander: Any, question: str, scopes: list[str] | None) -> str | None:
+    """The guide the question points to, when ``library`` offers it for a regulation in ``scopes`` (a site or
+    workspace bound to some cities); the widget's and Slack's button opens it."""
+    name = suggested_flow(expander.terms(question))
+    if name is None or name not in library.flows or not library.flows[name].bound_to(scopes).cities:
+        return None
+    return name

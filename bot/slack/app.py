@@ -23,7 +23,7 @@ from bot import bindings
 from bot.desk.cases import Cases
 from bot.dialogue.engine import FlowService
 from bot.dialogue.spec import FlowError
-from bot.dialogue.suggest import suggested_flow
+from bot.dialogue.suggest import offered_guide
 from bot.privacy import mask_my_numbers
 from bot.questions import prepare_question
 from bot.settings import Settings
@@ -84,19 +84,12 @@ def create_slack_app(settings: Settings, engine: Any, flows: FlowService, client
         question, _ = prepare_question(question)
         return engine.ask(question, scope_for(team, channel), 5).to_dict()
 
-    def guide_for(question: str, team: str | None, channel: str | None) -> str | None:
-        """The guide the question points to, when it is offered here (a workspace bound to some cities)."""
-        name = suggested_flow(engine.searcher.expander.terms(question))
-        if name is None or name not in flows.library.flows:
-            return None
-        return name if flows.library.flows[name].bound_to(scope_for(team, channel)).cities else None
-
     def reply(client: WebClient, team: str | None, channel: str, thread_ts: str | None, question: str) -> None:
         try:
             data = answer(question, team, channel)
+            guide = offered_guide(flows.library, engine.searcher.expander, data["question"], scope_for(team, channel))
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=data["answer"][:3000],
-                                    blocks=blocks.answer_blocks(data, guide_for(data["question"], team, channel)),
-                                    unfurl_links=False)
+                                    blocks=blocks.answer_blocks(data, guide), unfurl_links=False)
         except HogoError as exc:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=exc.message_ja)
         except Exception:

@@ -614,14 +614,11 @@ def _log_answer(answer: Any, masked: int) -> None:
 
 
 def _suggestion(library: Any, engine: Any, question: str, scopes: list[str] | None) -> dict[str, str] | None:
-    """The guide the question points to (an incident to report, a consignment to check), when the site offers
-    it for a regulation: the widget shows a button that opens it."""
-    from bot.dialogue.suggest import suggested_flow
+    """The stream's ``suggest`` event: the guide the question points to, with its title for the button."""
+    from bot.dialogue.suggest import offered_guide
 
-    name = suggested_flow(engine.searcher.expander.terms(question))
-    if name is None or name not in library.flows or not library.flows[name].bound_to(scopes).cities:
-        return None
-    return {"flow": name, "title": library.flows[name].title}
+    name = offered_guide(library, engine.searcher.expander, question, scopes)
+    return {"flow": name, "title": library.flows[name].title} if name else None
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
