@@ -198,3 +198,38 @@ def test_an_incident_about_a_matter_of_its_own_is_answered_not_abstained(engine,
 
 def test_an_uncovered_question_that_mentions_no_incident_still_abstains(engine):
     assert engine.ask("住民票の写しの交付手数料はいくら？", ["koriyama-kijun"]).abstained
+
+
+def test_a_near_topic_question_in_words_a_new_citys_rules_lack_abstains(corpus, data_dir, tmp_path):
+    from retrieval.engine import AskEngine
+    from retrieval.search import FOREIGN_PULL_BELOW
+
+    # No example questions: coverage is judged by the clauses alone, as for a city just added.
+    (tmp_path / "examples.tsv").write_text("", encoding="utf-8")
+    engine = AskEngine.open(corpus, data_dir, examples=tmp_path / "examples.tsv")
+    searcher, scope = engine.searcher, ["koriyama-kijun"]
+    idx = searcher._scope(scope)
+    question = "時間外勤務命令簿はどこで保管する？"  # a record of staff overtime: 保管 is the rules' word, the rest is not
+    result = searcher.search(question, scope)
+    assert result.relevance >= searcher.ranker.threshold(False)  # the margin alone would answer it
+    assert searcher.foreign_pull(question, idx) < FOREIGN_PULL_BELOW
+    assert result.abstain and engine.ask(question, scope).abstained
+    # A covered question keeps its answer though some of its words are not the rules' (出張先, ノートパソコン).
+    covered = "出張先でノートパソコンを盗まれた。誰に報告？"
+    assert FOREIGN_PULL_BELOW < searcher.foreign_pull(covered, idx) < 0
+    assert not engine.ask(covered, scope).abstained
+    assert searcher.foreign_pull("安全管理措置", idx) == 0.0  # every word the rules' own
+
+
+def test_the_foreign_word_rule_leaves_scopes_with_example_questions_to_them(engine):
+    # With the city's example questions the coverage score has its own threshold and the rule is not applied:
+    # a covered question in words the rules lack (NPO, 子育てサークル, イベント案内) keeps its answer.
+    from retrieval.search import FOREIGN_PULL_BELOW
+
+    question = "子育てサークルのNPOにイベント案内用で世帯リストを渡したい。書面は要る？"
+    searcher, scope = engine.searcher, ["koriyama-kijun"]
+    idx = searcher._scope(scope)
+    assert searcher.example_rows(idx) is not None
+    assert searcher.foreign_pull(question, idx) < FOREIGN_PULL_BELOW
+    answer = engine.ask(question, scope)
+    assert not answer.abstained and answer.citations[0].key.startswith("koriyama-kijun:21")
