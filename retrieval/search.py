@@ -313,7 +313,7 @@ class HybridSearcher:
         assert self.signals is not None
         best = float((rows(self.signals.passages_as_query, idx) @ coverage).max())
         if examples is not None and len(examples):
-            best = max(best, float((self.signals.examples[examples] @ coverage).max()))
+            best = max(best, float((rows(self.signals.examples, examples) @ coverage).max()))
         return best
 
     def features(self, question: str, terms: list[str], vectors: QueryVectors, idx: np.ndarray,
