@@ -458,15 +458,18 @@ class HybridSearcher:
         """Single words embedded as queries by the bundled model (the scale of the abstention side tables),
         cached across questions."""
         assert self.dense is not None
-        missing = [w for w in words if w not in self._word_vectors]
+        found = {w: self._word_vectors.get(w) for w in words}  # read once: another thread may clear the cache
+        missing = [w for w, vector in found.items() if vector is None]
         if missing:
             embedder = self.dense.embedder
             batch = getattr(embedder, "embed_queries", None)
             vectors = batch(missing) if batch is not None else [embedder.embed_query(w) for w in missing]
-            if len(self._word_vectors) + len(missing) > WORD_VECTOR_CACHE:
+            new = dict(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+            found.update(new)
+            if len(self._word_vectors) + len(new) > WORD_VECTOR_CACHE:
                 self._word_vectors.clear()
-            self._word_vectors.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
-        return np.stack([self._word_vectors[w] for w in words])
+            self._word_vectors.update(new)
+        return np.stack([found[w] for w in words])
 
     # -- weighted-sum fusion (baseline) --------------------------------------------------------------
 

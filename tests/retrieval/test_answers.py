@@ -247,3 +247,21 @@ def test_a_question_asking_whom_to_report_an_incident_to(engine, question, asks)
 
     _, _, terms = engine.searcher.prepare(question)
     assert asks_whom_to_report(question, terms) is asks
+
+
+def test_single_word_vectors_are_cached_and_the_cache_is_bounded(engine, monkeypatch):
+    import numpy as np
+
+    from retrieval import search
+
+    searcher = engine.searcher
+    monkeypatch.setattr(searcher, "_word_vectors", {})
+    monkeypatch.setattr(search, "WORD_VECTOR_CACHE", 3)
+    first = searcher.word_vectors(["健康診断", "出勤簿"])
+    assert set(searcher._word_vectors) == {"健康診断", "出勤簿"}
+    expected = np.asarray(engine.dense.embedder.embed_queries(["健康診断", "出勤簿"]), dtype=np.float32)
+    assert np.allclose(first, expected, atol=1e-5)
+    again = searcher.word_vectors(["出勤簿", "健康診断"])  # from the cache, in the order asked
+    assert np.array_equal(again, first[::-1])
+    searcher.word_vectors(["育児休業", "タイムカード"])  # 4 > 3: the cache starts over with these
+    assert set(searcher._word_vectors) == {"育児休業", "タイムカード"}
