@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from bot.dialogue.engine import FlowService
-from bot.dialogue.spec import FlowError, FlowLibrary
+from bot.dialogue.spec import FlowLibrary
 from bot.faults import Unavailable, as_unavailable, one_line, writable
 from bot.llm import open_composer
 from bot.settings import Settings
@@ -66,14 +66,9 @@ def open_engine(settings: Settings, show_progress: bool = True, verify: bool = F
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     corpus = load_corpus(settings)
     try:
-        flows = FlowLibrary.load(corpus, settings.flows_dir)
-    except FlowError as exc:  # the dialogues report it where they are opened; answers do without the flows
-        log.warning("flow files not read for answers: %s", one_line(exc))
-        flows = None
-    try:
         engine = AskEngine.open(corpus, settings.data_dir, settings.embedder, settings.chroma_url, progress=bar,
                                 encoder_threads=settings.encoder_threads, verify=verify,
-                                report_duties=report_duties(corpus, flows))
+                                report_duties=report_duties(corpus))
     except IndexUnavailable as exc:
         raise IndexUnavailable(f"{exc.message}: start it, or unset HOGO_CHROMA_URL to use the embedded index") from None
     bar.close()

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogue import statute
-from bot.dialogue.spec import FlowLibrary
 from bot.dialogue.statute import Clause, Report
 from corpus.labels import clause_label
 from corpus.loader import Corpus
@@ -91,19 +90,12 @@ def draft(reg: Regulation, search: Callable[[str], list[str]] | None = None) -> 
     return data, missing
 
 
-def report_duties(corpus: Corpus, flows: FlowLibrary | None = None) -> dict[str, str]:
-    """Per regulation, the clause on whom staff report an incident to: the one its incident flow file cites for
-    the moment of discovery (reviewed or drafted), else the first step of the internal chain read from its
-    structure, as ``hogo flow draft`` would write it. Retrieval puts it first for a question that tells of an
-    incident and asks whom to report it to (``retrieval.search``)."""
-    incident = flows.flows.get("incident") if flows is not None else None
+def report_duties(corpus: Corpus) -> dict[str, str]:
+    """Per regulation, the clause on whom staff report an incident to: the first step of the internal chain
+    read from its structure (the step the incident dialogue starts from). Retrieval puts it first for a
+    question that tells of an incident and asks whom to report it to (``retrieval.search``)."""
     duties = {}
     for doc, reg in corpus.regulations.items():
-        city = incident.cities.get(doc) if incident is not None else None
-        cited = city.cites_for("discovered_at") if city is not None else []
-        if cited:
-            duties[doc] = cited[0]
-            continue
         data, _ = draft(reg)
         if data is not None:
             duties[doc] = data["internal_chain"][0]["key"]
