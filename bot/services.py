@@ -58,17 +58,14 @@ def open_engine(settings: Settings, show_progress: bool = True, verify: bool = F
     """Open the indexes; on an empty data dir this builds them first (with a progress bar on stderr).
     ``verify`` compares the passages with the vector store even when nothing seems to have changed.
     With HOGO_LLM set (and ``generative``), answers are written by that chat model, citations verified."""
-    from bot.dialogue.draft_incident import report_duties
     from retrieval.engine import AskEngine  # heavy (Chroma, Sudachi): only the commands that search pay for it
 
     composer = open_composer(settings) if generative else None  # a bad HOGO_LLM fails before indexing
     bar = ProgressBar("indexing clauses", show_progress)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    corpus = load_corpus(settings)
     try:
-        engine = AskEngine.open(corpus, settings.data_dir, settings.embedder, settings.chroma_url, progress=bar,
-                                encoder_threads=settings.encoder_threads, verify=verify,
-                                report_duties=report_duties(corpus))
+        engine = AskEngine.open(load_corpus(settings), settings.data_dir, settings.embedder, settings.chroma_url,
+                                progress=bar, encoder_threads=settings.encoder_threads, verify=verify)
     except IndexUnavailable as exc:
         raise IndexUnavailable(f"{exc.message}: start it, or unset HOGO_CHROMA_URL to use the embedded index") from None
     bar.close()

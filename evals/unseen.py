@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.dialogue.draft_incident import report_duties
 from corpus.loader import Corpus, parse_file
 from evals import nuggets
 from evals.metrics import score
@@ -40,9 +39,7 @@ def evaluate(base: Corpus, data_dir: Path, embedder: str, chroma_url: str | None
              progress=None) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """Retrieval metrics per unseen document and over all of them (row "unseen (all)"), and the answer metrics
     (``evals.nuggets``) of the documents that have nugget questions (``datasets/unseen/nuggets/<doc>.jsonl``)."""
-    corpus = unseen_corpus(base)
-    engine = AskEngine.open(corpus, data_dir / "eval-unseen", embedder, chroma_url, progress=progress,
-                            report_duties=report_duties(corpus))  # as ``bot.services.open_engine`` does
+    engine = AskEngine.open(unseen_corpus(base), data_dir / "eval-unseen", embedder, chroma_url, progress=progress)
     rows, every = {}, []
     for doc, qs in questions().items():
         engine.ask(qs[0].q, qs[0].scope)  # warm-up

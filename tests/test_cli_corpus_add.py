@@ -111,36 +111,3 @@ def test_the_bundled_folder_is_refused_when_it_cannot_be_written(tmp_path, monke
     monkeypatch.setattr(corpus_add, "unwritable", lambda folder: f"{folder} is not writable")
     with pytest.raises(CorpusError, match=r"cannot add to the bundled corpus folder .* set HOGO_CORPUS_DIR"):
         corpus_add.add(write_page(tmp_path, "two-columns"), doc_id="sample-kitei", yes=True, replace=False)
-
-
-TOWN = """○テスト町個人情報管理規程
-令和3年3月31日訓令第2号
-（趣旨）
-第1条　この規程は、テスト町が保有する個人情報の適正な管理に関し必要な事項を定めるものとする。
-（定義）
-第2条　この規程において「記録媒体」とは、個人情報が記録されたＵＳＢメモリ、光ディスクその他の電磁的記録媒体及び書類をいう。
-（記録媒体の管理）
-第3条　課長は、記録媒体を施錠できる保管庫に保管しなければならない。
-2　庁内で使用するＵＳＢメモリは、課長が登録し、管理台帳により管理するものに限る。私物のＵＳＢメモリは、使用してはならない。
-（持出し）
-第4条　職員は、記録媒体を庁舎外に持ち出すときは、あらかじめ課長の承認を受けなければならない。
-（事案発生時の通報）
-第5条　職員は、個人情報の漏えい、滅失若しくは毀損の事案が発生し、又は発生したおそれがあることを知ったときは、直ちに所属の課長に通報しなければならない。
-2　前項の通報を受けた課長は、被害の拡大を防止するため必要な措置を講ずるとともに、速やかに総務課長に第一報を入れなければならない。
-（事案の調査）
-第6条　課長は、漏えい等の事案が発生した経緯、被害の状況及び原因を調査し、その結果を総務課長に報告しなければならない。
-附　則
-この訓令は、令和3年4月1日から施行する。
-"""
-
-
-def test_a_new_city_asked_whom_to_report_a_lost_usb_to_cites_its_report_duty_first(tmp_path, env):
-    # The USB article holds the question's own word and outranks the duty to report (第5条) by the ranker alone
-    # (fourth); a question that tells of an incident and asks whom to report it to gets the duty first.
-    (tmp_path / "town.txt").write_text(TOWN, encoding="utf-8")
-    assert run("corpus", "add", str(tmp_path / "town.txt"), "--id", "town-kitei", "--yes", env=env).returncode == 0
-    for question in ("USBをなくした。誰に報告？", "個人情報の入ったUSBメモリを紛失しました。どこに報告すればいいですか"):
-        asked = run("ask", question, "--scope", "town-kitei", "--json", env=env)
-        answer = json.loads(asked.stdout)
-        assert not answer["abstained"] and answer["citations"][0]["key"] == "town-kitei:5:1", (question, answer)
-        assert "課長に通報しなければならない" in answer["answer"].splitlines()[0]

@@ -16,7 +16,6 @@ from typing import Any
 from bot.dialogue import statute
 from bot.dialogue.statute import Clause, Report
 from corpus.labels import clause_label
-from corpus.loader import Corpus
 from corpus.model import Regulation
 from retrieval.facts import sentences
 
@@ -88,18 +87,6 @@ def draft(reg: Regulation, search: Callable[[str], list[str]] | None = None) -> 
     data["no_ppc_report"] = found.public
     data["contractor"] = found.contractor
     return data, missing
-
-
-def report_duties(corpus: Corpus) -> dict[str, str]:
-    """Per regulation, the clause on whom staff report an incident to: the first step of the internal chain
-    read from its structure (the step the incident dialogue starts from). Retrieval puts it first for a
-    question that tells of an incident and asks whom to report it to (``retrieval.search``)."""
-    duties = {}
-    for doc, reg in corpus.regulations.items():
-        data, _ = draft(reg)
-        if data is not None:
-            duties[doc] = data["internal_chain"][0]["key"]
-    return duties
 
 
 def body_name(reg: Regulation) -> str:

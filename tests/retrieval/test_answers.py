@@ -235,20 +235,6 @@ def test_the_foreign_word_rule_leaves_scopes_with_example_questions_to_them(engi
     assert not answer.abstained and answer.citations[0].key.startswith("koriyama-kijun:21")
 
 
-@pytest.mark.parametrize(("question", "asks"), [
-    ("USBをなくした。誰に報告？", True),
-    ("個人情報の入ったファイルを誤送信した。報告先はどこ？", True),
-    ("書類を紛失したけど、どこに連絡すればいい？", True),
-    ("USBをなくした。どうする？", False),  # asks what to do, not whom to tell
-    ("委託先からの報告先は誰？", False),  # tells of no incident
-])
-def test_a_question_asking_whom_to_report_an_incident_to(engine, question, asks):
-    from retrieval.search import asks_whom_to_report
-
-    _, _, terms = engine.searcher.prepare(question)
-    assert asks_whom_to_report(question, terms) is asks
-
-
 def test_single_word_vectors_are_cached_and_the_cache_is_bounded(engine, monkeypatch):
     import numpy as np
 
