@@ -10,7 +10,8 @@ the rule off; for each question the script keeps whether it abstained, its cover
 ``foreign_pull``, and prints, for each threshold, the share of uncovered questions abstained (abst-R) and of
 covered ones (covered-abst) with the rule on (under ``FOREIGN_PULL_UNDER``), then the coverage scores of the
 questions the shipped threshold catches. A question the rule would catch but that the rules' own words or an
-incident keep answered (``in_rules_words``, ``reports_an_incident``) stays answered, as in the search.
+incident keep answered (``in_rules_words``, ``reports_an_incident``), or that is about consigning work
+(``about_consignment``), stays answered, as in the search.
 
 Only dev questions are read (the validation, test and unseen questions never are).
 """
@@ -38,7 +39,7 @@ class Outcome:
     doc: str
     covered: bool
     abstained: bool  # with the rule off
-    kept: bool  # answered whatever the coverage score: the rules' own words, or an incident
+    kept: bool  # not for this rule: the rules' own words, an incident, consigning work
     pull: float
     relevance: float  # the coverage score
 
@@ -58,7 +59,8 @@ def outcomes(corpus: Corpus, data_dir: Path, scratch: Path) -> list[Outcome]:
             idx = searcher._scope(q.scope)
             assert searcher.example_rows(idx) is None  # judged by the clauses alone
             result = searcher.search(q.q, q.scope)
-            kept = searcher.in_rules_words(question, idx) or search.reports_an_incident(terms, result.hits)
+            kept = (searcher.in_rules_words(question, idx) or search.reports_an_incident(terms, result.hits)
+                    or search.about_consignment(question, terms, result.hits))
             found.append(Outcome(doc, bool(q.gold), result.abstain, kept, searcher.foreign_pull(question, idx),
                                  result.relevance))
     return found

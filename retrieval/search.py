@@ -138,6 +138,7 @@ def char_bigrams(text: str) -> set[str]:
     return grams
 
 
+_CONSIGNMENT = "委託"
 _INCIDENT_WORDS = ("漏えい", "紛失", "盗難", "滅失", "毀損", "誤送付", "誤送信", "誤交付", "不正アクセス", "事案")
 
 
@@ -150,6 +151,17 @@ def reports_an_incident(terms: list[str], hits: list[Hit]) -> bool:
         return False
     words = [w for w in _INCIDENT_WORDS if w in terms]
     return any(w in hits[0].passage.body for w in words)
+
+
+def about_consignment(question: str, terms: list[str], hits: list[Hit]) -> bool:
+    """Whether the question is about consigning work (it says 委託, or its expansion words do) and the best clause
+    speaks of it: every regulation of this kind settles what a consignment contract must say, whatever the
+    work consigned is (「放課後児童クラブの運営委託の契約書に何を書く？」), so its words the rules lack are the work's,
+    not the question's subject (``foreign_pull``). The best clause may be another paragraph of the article on
+    consignment (派遣労働者の契約書), so its heading counts too."""
+    if not hits or not (_CONSIGNMENT in question or _CONSIGNMENT in terms):
+        return False
+    return _CONSIGNMENT in hits[0].passage.body or _CONSIGNMENT in heading_text(hits[0].passage)
 
 
 def rows(matrix: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -382,9 +394,9 @@ class HybridSearcher:
         hits = [Hit(self.passages[idx[j]], float(relative[j]), float(bm25[idx[j]]), float(dense[j])) for j in order]
         relevance = self.ranker.coverage(question_features)
         abstain = relevance < self.ranker.threshold(examples is not None)
-        if (not abstain and examples is None and relevance < FOREIGN_PULL_UNDER
-                and self.foreign_pull(question, idx) < FOREIGN_PULL_BELOW):
-            abstain = True
+        if not abstain and examples is None and relevance < FOREIGN_PULL_UNDER:  # a new city's (``foreign_pull``)
+            pull = 0.0 if about_consignment(question, terms, hits) else self.foreign_pull(question, idx)
+            abstain = pull < FOREIGN_PULL_BELOW
         if abstain and (self.in_rules_words(question, idx) or reports_an_incident(terms, hits)):
             abstain = False
         return hits, relevance, abstain

@@ -219,6 +219,11 @@ def test_a_near_topic_question_in_words_a_new_citys_rules_lack_abstains(corpus, 
     assert FOREIGN_PULL_BELOW < searcher.foreign_pull(covered, idx) < 0
     assert not engine.ask(covered, scope).abstained
     assert searcher.foreign_pull("安全管理措置", idx) == 0.0  # every word the rules' own
+    # Consigning work is settled whatever the work is: the words the rules lack are the work's (放課後児童クラブ).
+    consigned = "放課後児童クラブの運営委託の契約書に何を書く？"
+    assert searcher.foreign_pull(consigned, idx) < FOREIGN_PULL_BELOW
+    answer = engine.ask(consigned, scope)
+    assert not answer.abstained and answer.citations[0].article == "22"
 
 
 def test_the_foreign_word_rule_leaves_scopes_with_example_questions_to_them(engine):
