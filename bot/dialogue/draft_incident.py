@@ -24,6 +24,7 @@ INCIDENT = re.compile(r"漏えい|漏洩|漏れ|流出|滅失|毀損|き損|紛�
 INCIDENT_HEADING = re.compile(INCIDENT.pattern + r"|時の対応|発生時|緊急")
 CONTAIN = re.compile(r"拡大(?:を)?(?:防止|阻止|防)|拡大防止|復旧")
 FOLLOW_UP = re.compile(r"原因(?:を|の)?(?:究明|分析|調査)|再発(?:を)?防止")
+PREVENTION = re.compile(r"再発(?:を)?防止")
 PPC = re.compile(r"個人情報保護委員会|第68条第1項|第29条の4")
 PUBLIC = re.compile(r"公表|情報提供")
 CONTRACTOR = re.compile(r"委託先|受託者|委託")
@@ -121,9 +122,12 @@ def _read(reg: Regulation, clause: Clause, position: int, found: _Found, wide: b
     chained = False
     for sentence in (s.text for s in sentences(clause.text)):
         ppc = PPC.search(sentence)
+        follow_up = PREVENTION.search(sentence) is not None
         for report in statute.reports(sentence, inherited, clause.condition):
             if ppc and any("委員会" in r for r in report.recipients):
                 continue
+            if follow_up and not report.written:  # 「…再発防止策を定め、…総括者に報告する」: a report on the
+                continue  # follow-up, not on the incident (a 事故報告書 that lists 再発防止策 still is one)
             found.chain.append((report, key, position))
             chained = True
         if ppc and found.ppc is None and (done := statute.duty(sentence, PPC, inherited, whole=True)) and done[0]:

@@ -21,15 +21,17 @@ NOUN_RUN = re.compile(f"[{_NOUN}]+$")
 POST_END = re.compile(r"(?:者|長|官|監|主任|主幹|員|課|室|部|局|機関|委員会|委託先|市|町|村|[A-ZＡ-Ｚ]{2,})等?$")
 NOT_POSTS = re.compile(r"^(?:前|次|同|本|当該|全|各)(?:部|市|町|村)$|^部$|第三者$")
 JOINER = re.compile(r"(?:及び|並びに|又は|若しくは|、|・)$")
-# The nouns regulations use for telling a post about an incident: 報告 most often, also 通報, 連絡, 第一報, 速報,
-# 上申 and 届出. Each is a duty only in a verb form (「通報しなければならない」「第一報を行う」「届け出る」), so
-# 「報告連絡体制」「連絡調整会議」 are not.
-_REPORTING = "報告|通報|連絡|第一報|速報|上申|届出"
+# The nouns regulations use for telling a post about an incident: 報告 most often, also 通報, 連絡, 通知
+# (「市長に通知する」; 本人 is no post, so notice to the person is not taken for a report), 第一報, 速報, 上申 and
+# 届出. Each is a duty only in a verb form (「通報しなければならない」「第一報を行う」「届け出る」), so 「報告連絡体制」
+# 「連絡調整会議」 are not.
+_REPORTING = "報告|通報|連絡|通知|第一報|速報|上申|届出"
 REPORT_NOUN = re.compile(f"{_REPORTING}|届け出")
 REPORT_VERB = re.compile(f"(?P<noun>{_REPORTING})"
                          r"(?:する|し(?!ない)|すること|させ|を(?:行|入れ|す))"
                          r"|(?P<todoke>届け出)(?:る|な(?=ければ|くては)|ること)"
                          r"|(?<=報告書)(?P<submit>[^。]{0,80}?提出)(?:する|し(?!ない)|すること)")
+ASIDE_END = re.compile(r"[（(]＿*[）)]$")  # a masked aside at the end of a phrase
 RECEIVED = re.compile(f"(?:{_REPORTING})を受け")
 # 「…場合には、」「…ときは、」; brackets are masked (＿) wherever this is matched: 「場合(…を含む。)には、」
 CONDITION_END = re.compile(r"(?:場合(?:[（(]＿*[）)])?(?:に(?:は|おいて(?:は)?)?|は|であっても)"
@@ -179,6 +181,20 @@ def topic(sentence: str, before: int | None = None) -> tuple[list[str], int, int
     return None
 
 
+_AGENT = re.compile(r"が(?=[^、])")
+
+
+def agent(sentence: str) -> tuple[list[str], int, int] | None:
+    """The posts that do what a sentence without a post for topic says (「…委員会への報告は、情報安全監が統括者の
+    承認を得て行う」 → 情報安全監): (posts, start, end of 「が」), as ``topic`` gives them."""
+    view = masked(sentence)
+    for found in _AGENT.finditer(view):
+        posts, start = posts_before(view[: found.start()])
+        if posts:
+            return posts, start, found.end()
+    return None
+
+
 def role_of(sentence: str, posts: list[str], start: int, end: int) -> str:
     """How the sentence names its actor: the whole noun phrase when it describes the person in a few words
     (「事案等を認識した職員」), else the posts (「保護管理者・統括情報システム管理者」)."""
@@ -257,7 +273,8 @@ def _recipients(head: str) -> tuple[list[str], int]:
         gap = re.sub(r"^対し(?:て)?、?", "", head[at + 1 :])
         if len(gap) > 20 or "、" in gap or "。" in gap:
             return [], -1
-        found, _ = posts_before(head[:at])
+        # a post may carry an aside before 「に」: 「管理責任者（学校にあっては校長…）に報告する」
+        found, _ = posts_before(ASIDE_END.sub("", head[:at]))
         if found:
             return found, at
 
@@ -340,6 +357,9 @@ def duty(sentence: str, pattern: re.Pattern[str], actor: list[str] | None = None
     (["保護管理者"], 「事故、事件等の拡大を阻止するように講ずる」).
     ``actor`` stands in when the sentence has no topic; ``whole`` keeps a long condition the duty opens with."""
     subject = topic(sentence)
+    by = agent(sentence) if subject is None else None
+    if by and pattern.search(sentence[: by[1]]):  # 「…委員会への報告は、情報安全監が…行う」: the whole sentence
+        return by[0], plain(tidy(sentence))
     body = sentence[subject[2] :] if subject else sentence
     names = subject[0] if subject else (actor or [])
     for part in parts(body):
