@@ -54,11 +54,12 @@ def draft_front_matter(reg: Regulation) -> dict:
     if city and prefecture:
         meta["prefecture"] = prefecture
     number = find_number(head)
+    act = _NUMBER.search(number).group(1) if number else ""  # 訓令 of 教育委員会訓令第2号
     kind = _TITLE_END.search(title or "")
-    if kind and number and not number.startswith(kind.group(1)) and number[:2] in {"訓令", "告示"}:
-        meta["instrument"] = f"{kind.group(1)}（{number[:2]}）"  # as the seeds write it: 規程（訓令）
+    if kind and number and act != kind.group(1) and act in {"訓令", "告示"}:
+        meta["instrument"] = f"{kind.group(1)}（{number.split('第')[0]}）"  # as the seeds write it: 規程（訓令）
     elif kind or number:
-        meta["instrument"] = kind.group(1) if kind else number[:2]
+        meta["instrument"] = kind.group(1) if kind else act
     if number:
         meta["number"] = number
     enacted = enacted_date(head) or next(iter(_history(reg)), None)
@@ -109,11 +110,18 @@ def municipality_in(head: list[str]) -> str | None:
     return None
 
 
+# organs other than the mayor that issue their own acts: 「教育委員会訓令第2号」, 「議会規程第1号」
+_ISSUER = re.compile(r"(教育委員会|選挙管理委員会|農業委員会|公平委員会|監査委員|議会)$")
+
+
 def find_number(head: list[str]) -> str | None:
+    """The act's number, with the organ that issued it when not the mayor (教育委員会訓令第2号)."""
     for line in head:
-        match = _NUMBER.search(fold(line))
+        folded = fold(line)
+        match = _NUMBER.search(folded)
         if match:
-            return f"{match.group(1)}第{to_int(match.group(2))}号"
+            issuer = _ISSUER.search(folded[: match.start()])
+            return f"{issuer.group(1) if issuer else ''}{match.group(1)}第{to_int(match.group(2))}号"
     return None
 
 

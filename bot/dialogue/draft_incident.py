@@ -49,6 +49,7 @@ class _Found:
     follow_up: list[dict[str, Any]] = field(default_factory=list)
     my_number: list[dict[str, Any]] = field(default_factory=list)
     ppc: dict[str, Any] | None = None
+    ppc_rank: tuple[int, int] = (9, 9)  # ``_ppc_rank`` of the clause ``ppc`` came from
     public: list[dict[str, Any]] = field(default_factory=list)
     contractor: list[dict[str, Any]] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
@@ -83,7 +84,8 @@ def draft(reg: Regulation, search: Callable[[str], list[str]] | None = None) -> 
     }
     data["cites"] = {step: keys for step, keys in cites.items() if keys}
     data["internal_chain"] = chain
-    data["immediate_steps"] = found.containment + found.follow_up + found.my_number
+    steps = found.containment + found.follow_up + found.my_number  # one sentence may both contain and follow up
+    data["immediate_steps"] = [s for n, s in enumerate(steps) if s not in steps[:n]]
     data["ppc_report"] = found.ppc or {"role": _top(found.chain), "action": PPC_FALLBACK}
     data["no_ppc_report"] = found.public
     data["contractor"] = found.contractor
@@ -91,12 +93,20 @@ def draft(reg: Regulation, search: Callable[[str], list[str]] | None = None) -> 
 
 
 def body_name(reg: Regulation) -> str:
-    """The body that reports to the PPC: 郡山市 → 郡山市長 (from the front matter, else the title)."""
+    """The organ that reports to the PPC (個人情報保護法第68条: the 行政機関等 itself): 郡山市 → 郡山市長, a board of
+    education's rules → 川野辺市教育委員会, a 一部事務組合 → its 管理者, a 広域連合 → its 広域連合長 (the body from the
+    front matter, else the title)."""
     name = reg.meta.get("municipality") or ""
     if not name:
         found = re.match(r"^(.{1,8}?[市町村区])", reg.title)
         name = found.group(1) if found else ""
-    return f"{name}長" if name else ""
+    if not name:
+        return ""
+    if "教育委員会" in reg.title + str(reg.meta.get("instrument") or ""):
+        return f"{name}教育委員会"
+    if name.endswith("組合"):
+        return f"{name}管理者"
+    return f"{name}長"
 
 
 def _about_incidents(clause: Clause) -> bool:
@@ -130,9 +140,11 @@ def _read(reg: Regulation, clause: Clause, position: int, found: _Found, wide: b
                 continue  # follow-up, not on the incident (a 事故報告書 that lists 再発防止策 still is one)
             found.chain.append((report, key, position))
             chained = True
-        if ppc and found.ppc is None and (done := statute.duty(sentence, PPC, inherited, whole=True)) and done[0]:
+        if ppc and _ppc_rank(clause) < found.ppc_rank and (done := statute.duty(sentence, PPC, inherited, whole=True)) \
+                and done[0]:
             action = done[1] if PPC.search(done[1]) else f"個人情報保護委員会への報告等が必要な場合は、{done[1]}"
             found.ppc = {"role": "・".join(done[0]), "action": action, "key": key}
+            found.ppc_rank = _ppc_rank(clause)
         steps = ((CONTAIN, found.containment, False), (PUBLIC, found.public, True),
                  (FOLLOW_UP, found.follow_up, False), (CONTRACTOR, found.contractor, True))
         taken = False
@@ -162,6 +174,13 @@ def _read(reg: Regulation, clause: Clause, position: int, found: _Found, wide: b
         text = statute.plain(statute.tidy(statute.without_parentheticals(clause.text)))
         found.my_number.append({"action": f"個人番号が関係する場合: {text}", "key": key,
                                 "when": {"contains_my_number": ["yes", "unknown"]}})
+
+
+def _ppc_rank(clause: Clause) -> tuple[int, int]:
+    """Which clause says best who reports to the PPC, lowest first: one under a heading that names the PPC (第36条
+    （個人情報保護委員会への報告…）), then a paragraph before an item (「一　法第68条第1項の規定による報告を要する
+    もの」 is a case of another duty); document order breaks ties."""
+    return (0 if PPC.search(clause.heading) else 1, 0 if clause.unit.kind == "paragraph" else 1)
 
 
 def _entry(names: list[str], action: str, key: str, with_role: bool) -> dict[str, Any]:

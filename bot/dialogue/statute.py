@@ -31,6 +31,7 @@ REPORT_VERB = re.compile(f"(?P<noun>{_REPORTING})"
                          r"(?:する|し(?!ない)|すること|させ|を(?:行|入れ|す))"
                          r"|(?P<todoke>届け出)(?:る|な(?=ければ|くては)|ること)"
                          r"|(?<=報告書)(?P<submit>[^。]{0,80}?提出)(?:する|し(?!ない)|すること)")
+BACK_REFERENCE = re.compile(r"(?:この|その)場合において(?:は)?、")
 ASIDE_END = re.compile(r"[（(]＿*[）)]$")  # a masked aside at the end of a phrase
 RECEIVED = re.compile(f"(?:{_REPORTING})を受け")
 # 「…場合には、」「…ときは、」; brackets are masked (＿) wherever this is matched: 「場合(…を含む。)には、」
@@ -236,7 +237,8 @@ def reports(sentence: str, inherited: list[str] | None = None, context: str = ""
         # 「…を講ずるとともに、Yに報告する」: the report, in the sentence's own verb
         own = parts(sentence[end : len(head)] + _plain_verb(noun, verb.group(0)))[-1]
         action = _short_condition(_without_received(own))
-        if pre and len(pre) <= 30 and _ends_with_condition(pre):  # 「漏えいを知ったときは、Xは、…」
+        # 「漏えいを知ったときは、Xは、…」; not 「この場合において、」, which only points back at the sentence before
+        if pre and len(pre) <= 30 and _ends_with_condition(pre) and not BACK_REFERENCE.fullmatch(pre):
             action = pre + action
         action = plain(tidy(context + action))
         out.append(Report(tuple(actors), role, tuple(recipients), action, written=bool(verb.group("submit"))))

@@ -217,6 +217,7 @@ def test_the_seeds_drafted_match_their_hand_written_files(corpus, library, capsy
     ("所属長は、受託者から事故の通報を受けたときは、直ちに必要な指示を行う。", ("受託者",), ("所属長",)),
     ("職員は、紛失に気付いたときは、直ちにその旨を課長に届け出なければならない。", ("職員",), ("課長",)),
     ("部長は、その事故が重大であるときは、町長に事故の内容を通知するものとする。", ("部長",), ("町長",)),
+    ("この場合において、部長は、直ちに町長に報告するものとする。", ("部長",), ("町長",)),
     # a post with an aside before 「に」
     ("職員は、事故を知ったときは、直ちに所属長（出先機関にあっては、その長）に報告しなければならない。", ("職員",),
      ("所属長",)),
@@ -227,6 +228,7 @@ def test_who_reports_to_whom(sentence, actors, recipients):
     verb = statute.REPORT_NOUN.findall(sentence)[-1]  # the duty's own verb, 「前項の通報を受けた…」 aside
     assert found.action.endswith(("する", "を行う", "出る")) and verb in found.action, found
     assert not statute.CONDITION_END.search(found.action[-12:])  # the duty, not a condition, ends the action
+    assert not found.action.startswith("この場合")  # it only points back at the sentence before
 
 
 def test_a_second_duty_in_the_sentence_does_not_take_the_first_as_its_condition():
@@ -263,6 +265,18 @@ def test_a_report_on_the_follow_up_is_no_step_of_the_chain():
         doc_id="test-chain", title="テスト町個人情報管理規程", meta={"municipality": "テスト町"})
     incident, _ = draft_incident.draft(reg)
     assert [step["key"].split(":", 1)[1] for step in incident["internal_chain"]] == ["1:1", "1:2", "1:4"]
+
+
+@pytest.mark.parametrize(("title", "meta", "organ"), [
+    ("若葉市個人情報管理規程", {"municipality": "若葉市"}, "若葉市長"),
+    ("若葉市教育委員会個人情報管理規程", {"municipality": "若葉市"}, "若葉市教育委員会"),
+    ("若葉地区消防組合個人情報管理規則", {"municipality": "若葉地区消防組合"}, "若葉地区消防組合管理者"),
+    ("若葉県後期高齢者医療広域連合個人情報管理規程", {"municipality": "若葉県後期高齢者医療広域連合"},
+     "若葉県後期高齢者医療広域連合長"),
+])
+def test_the_organ_that_reports_to_the_ppc(title, meta, organ):
+    reg = parse_text("第1条　この規程は、個人情報の管理に関し必要な事項を定める。", doc_id="s", title=title, meta=meta)
+    assert draft_incident.body_name(reg) == organ
 
 
 def test_what_is_not_a_report_to_someone():
@@ -398,19 +412,23 @@ def test_an_unseen_regulation_drafts_its_gold_chain_ppc_duty_and_contract_items(
     incident, consignment = draft.files["incident"], draft.files["consignment"]
     chain = incident["internal_chain"]
     assert chain[0]["key"] == gold["first_report"]["key"] and gold["first_report"]["recipient"] in chain[0]["action"]
-    # every gold step, in order; a step the author left out (a lateral 「情報システム管理者にも報告」) only from a
-    # post of the gold chain
-    keys = [step["key"] for step in chain]
-    at = [keys.index(step["key"]) for step in gold["chain"]]
-    assert at == sorted(at), keys
-    actors = {step["actor"] for step in gold["chain"]}
+    # every gold step, in order; a step the author left out (a lateral 「情報システム管理者にも報告」, a 隊長's report
+    # of a lost tablet) only from or to a post of the gold chain
+    steps = [(step["key"], step["role"]) for step in chain]
+    at = [next(n for n, (key, role) in enumerate(steps) if key == g["key"] and named(g["actor"], role))
+          for g in gold["chain"]]
+    assert at == sorted(at), steps
+    posts = {step["actor"] for step in gold["chain"]} | {step["recipient"] for step in gold["chain"]}
     for step in chain:
-        expected = next((g for g in gold["chain"] if g["key"] == step["key"]), None)
+        expected = next((g for g in gold["chain"] if g["key"] == step["key"] and named(g["actor"], step["role"])), None)
         if expected is None:
-            assert any(named(actor, step["role"]) for actor in actors), step
+            action = without_parentheticals(step["action"])
+            assert any(named(post, step["role"]) or named(post + "に", action) for post in posts), step
         else:
             action = without_parentheticals(step["action"])  # 「管理責任者（学校にあっては校長…）に」
             assert named(expected["actor"], step["role"]) and named(expected["recipient"] + "に", action), step
+    steps = [json.dumps(step, sort_keys=True, ensure_ascii=False) for step in incident["immediate_steps"]]
+    assert len(set(steps)) == len(steps)  # a sentence that both contains and follows up is one step
     assert incident["ppc_report"]["key"] == gold["ppc"]["key"]
     assert named(gold["ppc"]["actor"], incident["ppc_report"]["role"])
     items = {item["key"] for item in consignment["items"]}

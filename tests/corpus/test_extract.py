@@ -509,6 +509,17 @@ def test_front_matter_is_drafted_from_the_page(tmp_path, layout):
     }
 
 
+def test_front_matter_names_the_organ_that_issued_the_act():
+    text = "\n".join([
+        "○若葉市教育委員会個人情報管理規程",
+        "令和5年3月30日教育委員会訓令第2号",
+        "第1条　この規程は、教育委員会が保有する個人情報の管理に関し必要な事項を定める。",
+    ])
+    meta = draft_front_matter(parse_text(text, doc_id="s"))
+    assert (meta["number"], meta["instrument"], meta["municipality"]) == ("教育委員会訓令第2号", "規程（教育委員会訓令）",
+                                                                          "若葉市")
+
+
 def test_front_matter_of_a_yoryo_with_kanji_dates_and_amendment_notes():
     text = "\n".join([
         "東雲台町特定個人情報事務取扱要領",
