@@ -36,6 +36,7 @@ _AMENDED = re.compile(r"改正|追加|全改|削除")
 # (令2訓令9・一部改正), (令六規則二・一部改正): an era initial, a year, the kind and number of the amending act.
 _NOTE = re.compile(rf"^[(（]\s*(明|大|昭|平|令)\s*({NUM}|元)\s*({'|'.join(('訓令', '規則', '告示', '条例', '規程'))})?"
                    rf"\s*({NUM})?[^()（）]*(?:改正|追加|全改|削除)[^()（）]*[)）]$")
+_UNION = re.compile(r"^(\S{2,20}?(?:組合|広域連合))")  # 西川地区広域行政事務組合, 福島県後期高齢者医療広域連合
 _PREFECTURE = re.compile(r"^(東京都|北海道|京都府|大阪府|[^\s市町村区]{2,3}?県)")
 
 
@@ -83,7 +84,11 @@ def find_title(head: list[str]) -> str | None:
 
 
 def municipality_of(title: str) -> tuple[str | None, str | None]:
-    """(prefecture, city) at the start of a title: 福島県郡山市… → (福島県, 郡山市); 美馬市… → (None, 美馬市)."""
+    """(prefecture, city) at the start of a title: 福島県郡山市… → (福島県, 郡山市); 美馬市… → (None, 美馬市); a
+    一部事務組合 or 広域連合 is the body itself: 桜川流域消防組合… → (None, 桜川流域消防組合)."""
+    union = _UNION.match(title)
+    if union:
+        return None, union.group(1)
     prefecture = _PREFECTURE.match(title)
     start = prefecture.end() if prefecture else 0
     ends = [end for end in range(start + 2, min(len(title), start + 7) + 1) if title[end - 1] in "市町村区"]

@@ -543,6 +543,8 @@ def test_front_matter_of_a_yoryo_with_kanji_dates_and_amendment_notes():
     ("福島県郡山市文書規程", ("福島県", "郡山市")),
     ("福島県個人情報保護条例", ("福島県", None)),
     ("個人情報取扱規程", (None, None)),
+    ("若葉地区広域行政事務組合個人情報取扱要領", (None, "若葉地区広域行政事務組合")),  # not 若葉地区
+    ("若葉県後期高齢者医療広域連合個人情報管理規程", (None, "若葉県後期高齢者医療広域連合")),
 ])
 def test_municipality_is_read_from_the_start_of_the_title(title, expected):
     assert municipality_of(title) == expected
