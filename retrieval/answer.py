@@ -38,6 +38,7 @@ LEAD_LIMIT = 90
 GLOSS_LIMIT = 70
 MAX_GLOSSES = 2
 ITEM_LIMIT = 60
+ITEM_BUDGET = 360  # characters a list's items share: a list of three is shown whole up to 120 each (dev nuggets)
 MAX_ITEMS = 12
 MAX_CLAUSES = 3
 RELATIVE_FLOOR = 0.1  # hits scoring below this share of the best are only cited, not stated (unless they
@@ -270,8 +271,9 @@ class Layout:
         if body.strip(ELLIPSIS) or shown:
             quoted = self.quote(citation.key, body) if body.strip(ELLIPSIS) else ""
             lines.append(f"・{short}{heading}{quoted}")
+        limit = max(ITEM_LIMIT, ITEM_BUDGET // len(shown)) if shown else ITEM_LIMIT  # a short list is shown whole
         for marker, item in shown:
-            lines.append(f"  {marker}{self.quote(citation.key, abridge(item, ITEM_LIMIT, asked=self.question))}")
+            lines.append(f"  {marker}{self.quote(citation.key, abridge(item, limit, asked=self.question))}")
         stated = "\n".join(lines)
         for ref in citation.references:
             target = ref["keys"][0] if len(ref["keys"]) == 1 else ""

@@ -98,6 +98,21 @@ def test_a_list_question_gets_the_items_its_clause_introduces(engine):
     assert "委託終了時における個人情報の消去及び媒体の返却に関する事項" in answer.answer
 
 
+def test_a_short_list_is_shown_with_longer_items_than_a_long_one(engine):
+    """Items share ``ITEM_BUDGET`` characters: the three of 第8条第4項 are shown up to 120 each (the 報告連絡体制 of
+    its second item lies past 60), the nine of 第22条第1項 at the 60 of ``ITEM_LIMIT``."""
+    from retrieval.answer import ITEM_BUDGET, ITEM_LIMIT
+
+    short = engine.ask("マイナンバーを扱う事務で、保護管理者が整えておかなきゃいけない体制って何？", ["koriyama-kijun"])
+    assert "報告連絡体制" in short.answer
+    items = [line for line in short.answer.splitlines() if line.startswith("  (")]
+    assert len(items) == 3 and max(map(len, items)) > ITEM_LIMIT + 10
+    long = engine.ask("委託契約書に何を書く？", ["koriyama-kijun"])
+    items = [line for line in long.answer.splitlines() if line.startswith("  (")]
+    assert len(items) == 9 and ITEM_BUDGET // len(items) < ITEM_LIMIT
+    assert max(len(line) for line in items) <= len("  (9) 「」…") + ITEM_LIMIT
+
+
 def test_the_first_line_states_the_answer_from_the_best_clause(engine):
     answer = engine.ask("USBをなくした。誰に報告？", ["koriyama-kijun"])
     lead = answer.answer.splitlines()[0]
