@@ -38,6 +38,7 @@ LEAD_LIMIT = 90
 GLOSS_LIMIT = 70
 MAX_GLOSSES = 2
 ITEM_LIMIT = 60
+FOCUS_ITEM_LIMIT = 120  # an item the question singles out (``Layout.asked_items``) is cut no sooner (dev nuggets)
 ITEM_BUDGET = 360  # characters a list's items share: a list of three is shown whole up to 120 each (dev nuggets)
 MAX_ITEMS = 12
 MAX_CLAUSES = 3
@@ -272,8 +273,10 @@ class Layout:
             quoted = self.quote(citation.key, body) if body.strip(ELLIPSIS) else ""
             lines.append(f"・{short}{heading}{quoted}")
         limit = max(ITEM_LIMIT, ITEM_BUDGET // len(shown)) if shown else ITEM_LIMIT  # a short list is shown whole
-        for marker, item in shown:
-            lines.append(f"  {marker}{self.quote(citation.key, abridge(item, limit, asked=self.question))}")
+        asked = self.asked_items(shown, own)
+        for n, (marker, item) in enumerate(shown):
+            cut = max(limit, FOCUS_ITEM_LIMIT) if n in asked else limit
+            lines.append(f"  {marker}{self.quote(citation.key, abridge(item, cut, asked=self.question))}")
         stated = "\n".join(lines)
         for ref in citation.references:
             target = ref["keys"][0] if len(ref["keys"]) == 1 else ""
@@ -313,6 +316,16 @@ class Layout:
             shown = [children[n] for s, n in sorted(shared, key=lambda x: (-x[0], x[1]))[:3] if s > 0]
             shown.sort(key=children.index)
         return [(f"{marker} " if marker else "", text) for marker, text in shown if text]
+
+    def asked_items(self, shown: list[tuple[str, str]], lead: str) -> set[int]:
+        """The items the question singles out: those holding a word of the question that the list's ``lead``
+        does not and at most a third of the items do (「委託契約書 違反時 監査」: the items on 違反 and 監査; 契約 is
+        the whole list's word, as 委託 is most items')."""
+        own = {w for w in tokenize(self.question) if len(w) > 1} - set(tokenize(lead))  # not the expansion's
+        words = [own & set(tokenize(text)) for _, text in shown]
+        held = {w: sum(w in found for found in words) for w in set().union(*words)} if words else {}
+        rare = {w for w, count in held.items() if count * 3 <= len(shown)}
+        return {n for n, found in enumerate(words) if found & rare}
 
     def text(self, citations: list[Citation]) -> str:
         out: list[str] = []

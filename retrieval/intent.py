@@ -25,10 +25,13 @@ class Kind(StrEnum):
     GENERAL = "general"
 
 
+_COUNTERS = "人|回|名|件|個|種類|種|通り|か所|箇所|度"
 # Question cues, in priority order: the first kind whose pattern matches wins.
 _ASKS: list[tuple[Kind, re.Pattern[str]]] = [
-    (Kind.DEFINITION, re.compile(r"とは|って(何|なに|なん)|意味|定義|を指す|に当たる|に該当する(もの|範囲)")),
-    (Kind.HOW_MANY, re.compile(r"何(人|回|名|件|個|か所|箇所|度)|いくつ|頻度|何年に")),
+    # 「…って何？」 asks what a word means; 「…って何種類？」「…って何人？」 ask how many
+    (Kind.DEFINITION, re.compile(r"とは|って(何|なに|なん)(?!" + _COUNTERS + r")|意味|定義|を指す|に当たる|"
+                                 r"に該当する(もの|範囲)")),
+    (Kind.HOW_MANY, re.compile(r"何(" + _COUNTERS + r")|いくつ|頻度|何年に")),
     (Kind.WHEN, re.compile(r"いつ|何(日|年|か月|ヶ月|ヵ月|時間)|期限|期間|までに|どのくらい|どれくらい|すぐ|速やか|"
                            r"タイミング|何時")),
     (Kind.WHO, re.compile(r"誰|だれ|どなた|どこ(に|へ|が|の課)|どの(課|部署|部局|人)|責任者は|報告先|連絡先|"

@@ -113,6 +113,17 @@ def test_a_short_list_is_shown_with_longer_items_than_a_long_one(engine):
     assert max(len(line) for line in items) <= len("  (9) 「」…") + ITEM_LIMIT
 
 
+def test_an_item_the_question_singles_out_is_shown_longer(engine):
+    """違反 and 監査 are each in one of 第22条第1項's nine items (委託 is in many): those two are cut at
+    ``FOCUS_ITEM_LIMIT``, the rest at ``ITEM_LIMIT``."""
+    from retrieval.answer import ITEM_LIMIT
+
+    answer = engine.ask("委託契約書 違反時 監査 条項", ["koriyama-kijun"])
+    assert "再委託先の監査" in answer.answer
+    items = [line for line in answer.answer.splitlines() if line.startswith("  (")]
+    assert sum(len(line) > len("  (9) 「」…") + ITEM_LIMIT for line in items) == 1  # (7) is short enough anyway
+
+
 def test_the_first_line_states_the_answer_from_the_best_clause(engine):
     answer = engine.ask("USBをなくした。誰に報告？", ["koriyama-kijun"])
     lead = answer.answer.splitlines()[0]

@@ -24,6 +24,8 @@ REPORT = ("保有個人情報等の漏えい等安全確保の上で問題とな
     ("名簿を家に持ち帰っていいですか", Kind.ALLOWED),
     ("どうしていいかわからない", Kind.GENERAL),
     ("総括保護管理者は何人置く？", Kind.HOW_MANY),
+    ("取扱担当者って何種類あるの？", Kind.HOW_MANY),  # not 「って何」, a definition
+    ("保護管理者って何？", Kind.DEFINITION),
     ("「取扱区域」ってどういう意味？", Kind.DEFINITION),
     ("特定個人情報とは", Kind.DEFINITION),
     ("個人情報漏洩時の対応手順", Kind.PROCEDURE),
