@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 
+from bot.dialogue.values import JST
 from bot.privacy import MASK, is_my_number
 from tests.desk.conftest import DeskClient, csrf, frozen
 
@@ -70,15 +72,20 @@ def test_filters_and_sorting(desk_client):
     assert PAYLOAD not in page.text and "該当する事案はありません" in page.text
 
 
+def japan_day(created_at: str) -> str:
+    """The date in Japan of a report's ``created_at``, as the desk dates its receipt."""
+    return datetime.fromisoformat(created_at).astimezone(JST).date().isoformat()
+
+
 def test_the_office_advances_a_case_and_the_reporter_sees_it(desk_client):
     session = desk_client.client.post("/api/session", json={"site_key": "demo"},
                                       headers={"Origin": "http://testserver"}).json()
     case_id = desk_client.report(owner=f"web:{session['visitor']}")
     reporter = {"Authorization": f"Bearer {session['token']}"}
     before = desk_client.client.get(f"/api/reports/{case_id}", headers=reporter).json()
-    assert before["case"] == {"status": "received", "label": "受付", "updated_on": before["created_at"][:10],
-                              "timeline": [{"status": "received", "label": "受付", "on": before["created_at"][:10],
-                                            "note": None}]}
+    day = japan_day(before["created_at"])  # after 15:00 UTC it is already tomorrow in Japan
+    assert before["case"] == {"status": "received", "label": "受付", "updated_on": day,
+                              "timeline": [{"status": "received", "label": "受付", "on": day, "note": None}]}
 
     desk_client.user("tanaka")
     desk_client.login("tanaka")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.privacy import MASK
 from tests.desk.conftest import BASE_ANSWERS, DeskClient, csrf, frozen
-from tests.desk.test_cases import my_number
+from tests.desk.test_cases import japan_day, my_number
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -42,7 +42,7 @@ def test_a_visitor_lists_the_status_of_their_own_reports_only(desk_client):
     mine = listed(desk_client, reporter)
     assert [r["id"] for r in mine] == [second, first]  # newest first
     assert [r["title"] for r in mine] == ["漏えい等事案報告（美馬市） 2026-04-01発覚", "漏えい等事案報告（郡山市） 2026-04-01発覚"]
-    day = mine[1]["created_at"][:10]
+    day = japan_day(mine[1]["created_at"])
     assert mine[1]["case"] == {"status": "received", "label": "受付", "updated_on": day,
                                "timeline": [{"status": "received", "label": "受付", "on": day, "note": None}]}
     assert "data" not in mine[1] and "markdown" not in mine[1]  # the list carries no report text
