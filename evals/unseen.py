@@ -19,6 +19,7 @@ from evals.runner import Question, load_questions, run_engine
 from retrieval.engine import AskEngine
 
 UNSEEN = Path(__file__).parent / "datasets" / "unseen"
+READ = ".read"  # nuggets/<doc>.read.jsonl: a nugget set whose misses were read while changing the composer
 
 
 def unseen_corpus(base: Corpus, folder: Path = UNSEEN / "regulations") -> Corpus:
@@ -51,8 +52,9 @@ def evaluate(base: Corpus, data_dir: Path, embedder: str, chroma_url: str | None
     answers, stated = {}, []
     for path in sorted((UNSEEN / "nuggets").glob("*.jsonl")):
         outcomes = nuggets.run(engine, nuggets.load(path.stem, UNSEEN / "nuggets"))
-        answers[path.stem] = nuggets.score(outcomes)
-        stated += outcomes
+        read = path.stem.endswith(READ)  # read while changing the composer: shown, not in "unseen (all)"
+        answers[path.stem.removesuffix(READ) + (" (read)" if read else "")] = nuggets.score(outcomes)
+        stated += [] if read else outcomes
     if len(answers) > 1:
         answers["unseen (all)"] = nuggets.score(stated)
     return rows, answers

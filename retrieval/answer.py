@@ -50,6 +50,7 @@ WHOLE_SENTENCE_KINDS = (Kind.WHEN, Kind.ALLOWED)
 LIST_KINDS = (Kind.WHAT, Kind.PROCEDURE, Kind.GENERAL, Kind.WHO, Kind.HOW_MANY)
 # Lines of a form that are not its title: the article it belongs to, a blank date, an addressee's 様.
 _FORM_FURNITURE = re.compile(r"\s*(?:[（(][^）)]*[）)]|[年月日\s　]*|.*様|)\s*")
+_DEFINITIONS = re.compile(r"用語の意義|用語の定義|用語は、次")  # the lead of a list of defined terms
 MARKER = re.compile(r"^[(（]?[0-9０-９一二三四五六七八九十ア-ンｱ-ﾝ①-⑳]+[)）]?$|^[0-9０-９]+$")
 
 
@@ -155,7 +156,7 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
     retrieved = {hit.passage.key: hit for hit in result.hits}
     tokens = set(tokenize(question)) | set(tokenize(" ".join(result.expansions)))
     layout = Layout(corpus, question, tokens, multi_doc=len(scope) > 1)
-    chosen = choose(corpus, result.hits, k)
+    chosen = choose(corpus, result.hits, k, layout.kind)
     layout.planned = {hit.passage.key for hit in chosen}
     for hit in chosen:
         key = hit.passage.key
@@ -168,12 +169,14 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
     return answer
 
 
-def choose(corpus: Corpus, hits: list[Hit], k: int) -> list[Hit]:
+def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL) -> list[Hit]:
     """The hits whose clauses the answer states, best first. Each document among the first ``k`` hits has its
     best clause stated (unless it scores below ``OTHER_CITY_FLOOR`` of the best overall) and its next ones
     while they score at least ``RELATIVE_FLOOR`` of its best or share its best clause's article. An item whose
-    paragraph was also retrieved is stated through that paragraph (lead sentence and items), and a clause
-    inside one already chosen is not stated twice."""
+    paragraph was also retrieved is stated through that paragraph (lead sentence and items), unless that is the
+    list of definitions and the question (of ``kind``) asks no definition: 「USBメモリを使うときの手続は？」 wants the
+    one term USBメモリ falls under, not every term of the rules. A clause inside one already chosen is not stated
+    twice."""
     by_key = {hit.passage.key: hit for hit in hits}
     firsts: dict[str, Hit] = {}
     for hit in hits[:k]:
@@ -193,7 +196,8 @@ def choose(corpus: Corpus, hits: list[Hit], k: int) -> list[Hit]:
         unit = corpus.unit(key)
         if unit.kind in ("item", "subitem"):
             parent = key.rsplit(":", 1)[0]
-            if parent in by_key and len(corpus.doc(unit.doc).children(corpus.unit(parent))) <= MAX_ITEMS:
+            whole = parent in by_key and len(corpus.doc(unit.doc).children(corpus.unit(parent))) <= MAX_ITEMS
+            if whole and not (kind is not Kind.DEFINITION and _DEFINITIONS.search(corpus.unit(parent).text)):
                 hit = by_key[parent]
                 key = parent
         if any(key == c.passage.key or key.startswith(c.passage.key + ":") for c in chosen):

@@ -25,6 +25,11 @@ REPORT = ("保有個人情報等の漏えい等安全確保の上で問題とな
     ("どうしていいかわからない", Kind.GENERAL),
     ("総括保護管理者は何人置く？", Kind.HOW_MANY),
     ("取扱担当者って何種類あるの？", Kind.HOW_MANY),  # not 「って何」, a definition
+    ("台帳にはどんな項目を書けばいいですか。", Kind.WHAT),  # 〜ばいいですか asks what, not leave
+    ("どうすればいいですか", Kind.PROCEDURE),
+    ("どういう手順で送ればいいですか", Kind.PROCEDURE),
+    ("USBメモリを使うときの手続は？", Kind.PROCEDURE),
+    ("パスワードってどういうルールで設定するの？", Kind.WHAT),
     ("保護管理者って何？", Kind.DEFINITION),
     ("「取扱区域」ってどういう意味？", Kind.DEFINITION),
     ("特定個人情報とは", Kind.DEFINITION),
@@ -88,3 +93,37 @@ def test_abridge_never_cuts_inside_a_parenthetical():
             "パスワード等(パスワード、ICカード、生体情報等をいう。以下同じ。)を使用して権限を識別する機能を設定する。")
     short = abridge(text, limit=text.index("ICカード") + 2)
     assert short.endswith("原則として、…") and is_abridged_span(short, text)
+
+
+def test_a_definition_item_is_stated_alone_unless_a_definition_is_asked():
+    """「USBメモリを使うときの手続は？」 meets the definition of the term USBメモリ falls under; it wants that term,
+    not every term of the rules: the list of definitions is stated whole only for a definition question."""
+    from corpus.loader import Corpus
+    from corpus.parser import parse_text
+    from retrieval.answer import choose
+    from retrieval.passages import Passage
+    from retrieval.search import Hit
+
+    reg = parse_text("\n".join([
+        "（定義）",
+        "第1条　この規程において、次に掲げる用語の意義は、それぞれ当該各号に定めるところによる。",
+        "一　記録媒体　USBメモリその他の持ち運ぶことができる媒体をいう。",
+        "二　職員　町の職員をいう。",
+        "（記録媒体の使用）",
+        "第2条　職員は、記録媒体を使用するときは、課長の許可を得なければならない。",
+        "（事務の手順）",
+        "第3条　課長は、事務の手順を次に掲げるとおり定める。",
+        "一　受付",
+        "二　審査",
+    ]), doc_id="t", title="テスト町個人情報管理規程")
+    corpus = Corpus({"t": reg})
+    def passage(key: str) -> Passage:
+        unit = corpus.unit(key)
+        return Passage(key, "t", f"t:{unit.article}", "", "", unit.text, "テスト町")
+
+    hits = [Hit(passage(key), score, 0.0, 0.0) for key, score in
+            [("t:1:1:1", 1.0), ("t:2:1", 0.9), ("t:3:1:1", 0.8), ("t:1:1", 0.5), ("t:3:1", 0.4)]]
+    keys = [h.passage.key for h in choose(corpus, hits, 5, Kind.PROCEDURE)]
+    assert keys[:2] == ["t:1:1:1", "t:2:1"] and "t:1:1" not in keys
+    assert "t:3:1" in keys  # another list is still stated through its lead
+    assert [h.passage.key for h in choose(corpus, hits, 5, Kind.DEFINITION)][0] == "t:1:1"
