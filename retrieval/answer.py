@@ -156,7 +156,8 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
     retrieved = {hit.passage.key: hit for hit in result.hits}
     tokens = set(tokenize(question)) | set(tokenize(" ".join(result.expansions)))
     layout = Layout(corpus, question, tokens, multi_doc=len(scope) > 1)
-    chosen = choose(corpus, result.hits, k, layout.kind)
+    # a question that asks two things (「誰に報告？報告書の期限は？」) gets one clause more, and a lower floor
+    chosen = choose(corpus, result.hits, k, layout.kind, min(asks(question), 2) - 1)
     layout.planned = {hit.passage.key for hit in chosen}
     for hit in chosen:
         key = hit.passage.key
@@ -169,10 +170,19 @@ def compose(corpus: Corpus, question: str, result: SearchResult, scope: list[str
     return answer
 
 
-def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL) -> list[Hit]:
+def asks(question: str) -> int:
+    """How many things a question asks: its question marks and the sentences joined by 「また、」
+    (「誰にいつまでに報告？報告書の期限も知りたい」 asks two)."""
+    parts = [p for p in re.split(r"[?？]|(?<=[か。])\s*また、", question) if p.strip(" 。、")]
+    return max(1, len(parts))
+
+
+def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL, extra: int = 0) -> list[Hit]:
     """The hits whose clauses the answer states, best first. Each document among the first ``k`` hits has its
     best clause stated (unless it scores below ``OTHER_CITY_FLOOR`` of the best overall) and its next ones
-    while they score at least ``RELATIVE_FLOOR`` of its best or share its best clause's article. An item whose
+    while they score at least ``RELATIVE_FLOOR`` of its best or share its best clause's article; ``extra``
+    (for a question that asks several things) allows that many clauses more per document and divides the floor
+    by 1 + ``extra``. An item whose
     paragraph was also retrieved is stated through that paragraph (lead sentence and items), unless that is the
     list of definitions and the question (of ``kind``) asks no definition: 「USBメモリを使うときの手続は？」 wants the
     one term USBメモリ falls under, not every term of the rules. A clause inside one already chosen is not stated
@@ -181,7 +191,7 @@ def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL) -
     firsts: dict[str, Hit] = {}
     for hit in hits[:k]:
         firsts.setdefault(hit.passage.doc, hit)
-    per_doc = MAX_CLAUSES if len(firsts) == 1 else max(1, MAX_CLAUSES - 1)
+    per_doc = (MAX_CLAUSES if len(firsts) == 1 else max(1, MAX_CLAUSES - 1)) + extra
     chosen: list[Hit] = []
     for rank, hit in enumerate(hits[:k]):
         first = firsts[hit.passage.doc]
@@ -190,7 +200,7 @@ def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL) -
         if sum(c.passage.doc == hit.passage.doc for c in chosen) == per_doc:
             continue
         near = rank < SAME_ARTICLE_RANK and hit.passage.article_key == first.passage.article_key
-        if hit.score < RELATIVE_FLOOR * first.score and not near:
+        if hit.score < RELATIVE_FLOOR / (1 + extra) * first.score and not near:
             continue
         key = hit.passage.key
         unit = corpus.unit(key)

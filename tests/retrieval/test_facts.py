@@ -127,3 +127,31 @@ def test_a_definition_item_is_stated_alone_unless_a_definition_is_asked():
     assert keys[:2] == ["t:1:1:1", "t:2:1"] and "t:1:1" not in keys
     assert "t:3:1" in keys  # another list is still stated through its lead
     assert [h.passage.key for h in choose(corpus, hits, 5, Kind.DEFINITION)][0] == "t:1:1"
+
+
+@pytest.mark.parametrize(("question", "count"), [
+    ("USBをなくした。誰に報告？", 1),
+    ("誰にいつまでに報告すればいいですか？報告書の期限も知りたいです", 2),
+    ("監査は年に何回行いますか。また、改善の報告は何日以内ですか。", 2),
+    ("台帳はいつまでに更新する？何を記録するの？", 2),
+    ("委託契約書に何を書く？", 1),
+])
+def test_how_many_things_a_question_asks(question, count):
+    from retrieval.answer import asks
+
+    assert asks(question) == count
+
+
+def test_a_question_asking_two_things_states_one_clause_more():
+    from corpus.loader import Corpus
+    from corpus.parser import parse_text
+    from retrieval.answer import choose
+    from retrieval.passages import Passage
+    from retrieval.search import Hit
+
+    reg = parse_text("\n".join(f"第{n}条　課長は、第{n}の事務を行う。" for n in range(1, 6)), doc_id="t", title="テスト町規程")
+    corpus = Corpus({"t": reg})
+    hits = [Hit(Passage(f"t:{n}:1", "t", f"t:{n}", "", "", "", "テスト町"), score, 0.0, 0.0)
+            for n, score in [(1, 1.0), (2, 0.5), (3, 0.3), (4, 0.07), (5, 0.01)]]
+    assert [h.passage.key for h in choose(corpus, hits, 5)] == ["t:1:1", "t:2:1", "t:3:1"]
+    assert [h.passage.key for h in choose(corpus, hits, 5, extra=1)] == ["t:1:1", "t:2:1", "t:3:1", "t:4:1"]
