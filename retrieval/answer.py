@@ -182,7 +182,8 @@ def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL, e
     best clause stated (unless it scores below ``OTHER_CITY_FLOOR`` of the best overall) and its next ones
     while they score at least ``RELATIVE_FLOOR`` of its best or share its best clause's article; ``extra``
     (for a question that asks several things) allows that many clauses more per document and divides the floor
-    by 1 + ``extra``. An item whose
+    by 1 + ``extra``. A "what" question gets the list its best clause's article introduces among the first ``k``
+    hits, in place of the last clause chosen. An item whose
     paragraph was also retrieved is stated through that paragraph (lead sentence and items), unless that is the
     list of definitions and the question (of ``kind``) asks no definition: 「USBメモリを使うときの手続は？」 wants the
     one term USBメモリ falls under, not every term of the rules. A clause inside one already chosen is not stated
@@ -214,7 +215,24 @@ def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL, e
             continue
         chosen = [c for c in chosen if not c.passage.key.startswith(key + ":")]
         chosen.append(hit)
+    if kind is Kind.WHAT and chosen:
+        # 「どういうルールで設定する？」 wants the list its best article introduces, even from the fourth hit
+        lists = [h for h in hits[:k] if h.passage.article_key == chosen[0].passage.article_key
+                 and _introduces(corpus, h.passage.key)]
+        if lists and not any(_introduces(corpus, c.passage.key) for c in chosen):
+            same_doc = [n for n, c in enumerate(chosen) if c.passage.doc == lists[0].passage.doc]
+            if len(same_doc) >= per_doc:
+                chosen.pop(same_doc[-1])
+            chosen.append(lists[0])
     return chosen
+
+
+def _introduces(corpus: Corpus, key: str) -> bool:
+    """Whether clause ``key`` introduces a list of its own items."""
+    unit = corpus.unit(key)
+    reg = corpus.doc(unit.doc)
+    return bool(unit.text) and introduces_list(unit.text) and any(
+        c.kind in ("item", "subitem") for c in reg.children(unit))
 
 
 class Layout:

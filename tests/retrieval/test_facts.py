@@ -155,3 +155,27 @@ def test_a_question_asking_two_things_states_one_clause_more():
             for n, score in [(1, 1.0), (2, 0.5), (3, 0.3), (4, 0.07), (5, 0.01)]]
     assert [h.passage.key for h in choose(corpus, hits, 5)] == ["t:1:1", "t:2:1", "t:3:1"]
     assert [h.passage.key for h in choose(corpus, hits, 5, extra=1)] == ["t:1:1", "t:2:1", "t:3:1", "t:4:1"]
+
+
+def test_a_what_question_gets_the_list_of_its_best_article():
+    """「パスワードはどういうルールで設定する？」: the article's list of rules is stated even from the fourth hit."""
+    from corpus.loader import Corpus
+    from corpus.parser import parse_text
+    from retrieval.answer import choose
+    from retrieval.passages import Passage
+    from retrieval.search import Hit
+
+    reg = parse_text("\n".join([
+        "（パスワード）",
+        "第1条　課長は、職員ごとにパスワードを付与しなければならない。",
+        "2　職員は、パスワードを他人に知らせてはならない。",
+        "3　職員は、パスワードが知られたときは、直ちに変更しなければならない。",
+        "4　職員は、次に掲げるところによりパスワードを設定しなければならない。",
+        "一　12文字以上とすること。",
+        "二　90日ごとに変更すること。",
+    ]), doc_id="t", title="テスト町規程")
+    corpus = Corpus({"t": reg})
+    hits = [Hit(Passage(key, "t", "t:1", "", "", "", "テスト町"), score, 0.0, 0.0)
+            for key, score in [("t:1:1", 1.0), ("t:1:2", 0.5), ("t:1:3", 0.3), ("t:1:4", 0.2)]]
+    assert [h.passage.key for h in choose(corpus, hits, 5, Kind.WHAT)] == ["t:1:1", "t:1:2", "t:1:4"]
+    assert [h.passage.key for h in choose(corpus, hits, 5, Kind.WHO)] == ["t:1:1", "t:1:2", "t:1:3"]
