@@ -182,12 +182,11 @@ def choose(corpus: Corpus, hits: list[Hit], k: int, kind: Kind = Kind.GENERAL, e
     best clause stated (unless it scores below ``OTHER_CITY_FLOOR`` of the best overall) and its next ones
     while they score at least ``RELATIVE_FLOOR`` of its best or share its best clause's article; ``extra``
     (for a question that asks several things) allows that many clauses more per document and divides the floor
-    by 1 + ``extra``. A "what" question gets the list its best clause's article introduces among the first ``k``
-    hits, in place of the last clause chosen. An item whose
-    paragraph was also retrieved is stated through that paragraph (lead sentence and items), unless that is the
-    list of definitions and the question (of ``kind``) asks no definition: 「USBメモリを使うときの手続は？」 wants the
-    one term USBメモリ falls under, not every term of the rules. A clause inside one already chosen is not stated
-    twice."""
+    by 1 + ``extra``. An item whose paragraph was also retrieved is stated through that paragraph (lead sentence
+    and items), unless that is the list of definitions and the question (of ``kind``) asks no definition:
+    「USBメモリを使うときの手続は？」 wants the one term USBメモリ falls under, not every term of the rules. A clause
+    inside one already chosen is not stated twice. A "what" question gets the list its best clause's article
+    introduces among the first ``k`` hits, in place of the last clause chosen."""
     by_key = {hit.passage.key: hit for hit in hits}
     firsts: dict[str, Hit] = {}
     for hit in hits[:k]:

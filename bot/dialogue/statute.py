@@ -10,6 +10,7 @@ These helpers read those shapes from a sentence's own words; nothing here knows 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from corpus.model import Regulation, Unit
@@ -175,7 +176,12 @@ _TOPIC = re.compile(r"(?:は|が)、|は(?=[^、])")
 def topic(sentence: str, before: int | None = None) -> tuple[list[str], int, int] | None:
     """The last 「Xは、」 before offset ``before`` whose X ends with posts: (posts, start of X, end of 「は、」)."""
     view = masked(sentence)[:before]
-    for found in reversed(list(_TOPIC.finditer(view))):
+    return _first_posts(view, reversed(list(_TOPIC.finditer(view))))
+
+
+def _first_posts(view: str, marks: Iterable[re.Match[str]]) -> tuple[list[str], int, int] | None:
+    """(posts, start, end of the mark) for the first of ``marks`` that posts stand right before, else None."""
+    for found in marks:
         posts, start = posts_before(view[: found.start()])
         if posts:
             return posts, start, found.end()
@@ -189,11 +195,7 @@ def agent(sentence: str) -> tuple[list[str], int, int] | None:
     """The posts that do what a sentence without a post for topic says (「…委員会への報告は、情報安全監が統括者の
     承認を得て行う」 → 情報安全監): (posts, start, end of 「が」), as ``topic`` gives them."""
     view = masked(sentence)
-    for found in _AGENT.finditer(view):
-        posts, start = posts_before(view[: found.start()])
-        if posts:
-            return posts, start, found.end()
-    return None
+    return _first_posts(view, _AGENT.finditer(view))
 
 
 def role_of(sentence: str, posts: list[str], start: int, end: int) -> str:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from corpus.loader import Corpus
+from corpus.parser import parse_text
+from retrieval.answer import asks, choose
 from retrieval.facts import abridge, condition, introduces_list, is_abridged_span, main_clause, sentences
 from retrieval.intent import Kind, classify
+from retrieval.passages import Passage
+from retrieval.search import Hit
 
 REPORT = ("保有個人情報等の漏えい等安全確保の上で問題となる事案の発生のおそれを認識した場合に、その事案等を認識した職員は、"
           "直ちに当該保有個人情報等を管理する保護管理者に報告する。")
@@ -95,16 +100,21 @@ def test_abridge_never_cuts_inside_a_parenthetical():
     assert short.endswith("原則として、…") and is_abridged_span(short, text)
 
 
+def chosen(lines: list[str], scores: list[tuple[str, float]], kind: Kind = Kind.GENERAL, extra: int = 0) -> list[str]:
+    """The keys ``choose`` states for hits with ``scores`` on a regulation of ``lines``."""
+    corpus = Corpus({"t": parse_text("\n".join(lines), doc_id="t", title="テスト町規程")})
+
+    def hit(key: str, score: float) -> Hit:
+        unit = corpus.unit(key)
+        return Hit(Passage(key, "t", f"t:{unit.article}", "", "", unit.text, "テスト町"), score, 0.0, 0.0)
+
+    return [h.passage.key for h in choose(corpus, [hit(k, s) for k, s in scores], 5, kind, extra)]
+
+
 def test_a_definition_item_is_stated_alone_unless_a_definition_is_asked():
     """「USBメモリを使うときの手続は？」 meets the definition of the term USBメモリ falls under; it wants that term,
     not every term of the rules: the list of definitions is stated whole only for a definition question."""
-    from corpus.loader import Corpus
-    from corpus.parser import parse_text
-    from retrieval.answer import choose
-    from retrieval.passages import Passage
-    from retrieval.search import Hit
-
-    reg = parse_text("\n".join([
+    lines = [
         "（定義）",
         "第1条　この規程において、次に掲げる用語の意義は、それぞれ当該各号に定めるところによる。",
         "一　記録媒体　USBメモリその他の持ち運ぶことができる媒体をいう。",
@@ -115,18 +125,12 @@ def test_a_definition_item_is_stated_alone_unless_a_definition_is_asked():
         "第3条　課長は、事務の手順を次に掲げるとおり定める。",
         "一　受付",
         "二　審査",
-    ]), doc_id="t", title="テスト町個人情報管理規程")
-    corpus = Corpus({"t": reg})
-    def passage(key: str) -> Passage:
-        unit = corpus.unit(key)
-        return Passage(key, "t", f"t:{unit.article}", "", "", unit.text, "テスト町")
-
-    hits = [Hit(passage(key), score, 0.0, 0.0) for key, score in
-            [("t:1:1:1", 1.0), ("t:2:1", 0.9), ("t:3:1:1", 0.8), ("t:1:1", 0.5), ("t:3:1", 0.4)]]
-    keys = [h.passage.key for h in choose(corpus, hits, 5, Kind.PROCEDURE)]
+    ]
+    scores = [("t:1:1:1", 1.0), ("t:2:1", 0.9), ("t:3:1:1", 0.8), ("t:1:1", 0.5), ("t:3:1", 0.4)]
+    keys = chosen(lines, scores, Kind.PROCEDURE)
     assert keys[:2] == ["t:1:1:1", "t:2:1"] and "t:1:1" not in keys
     assert "t:3:1" in keys  # another list is still stated through its lead
-    assert [h.passage.key for h in choose(corpus, hits, 5, Kind.DEFINITION)][0] == "t:1:1"
+    assert chosen(lines, scores, Kind.DEFINITION)[0] == "t:1:1"
 
 
 @pytest.mark.parametrize(("question", "count"), [
@@ -137,35 +141,19 @@ def test_a_definition_item_is_stated_alone_unless_a_definition_is_asked():
     ("委託契約書に何を書く？", 1),
 ])
 def test_how_many_things_a_question_asks(question, count):
-    from retrieval.answer import asks
-
     assert asks(question) == count
 
 
 def test_a_question_asking_two_things_states_one_clause_more():
-    from corpus.loader import Corpus
-    from corpus.parser import parse_text
-    from retrieval.answer import choose
-    from retrieval.passages import Passage
-    from retrieval.search import Hit
-
-    reg = parse_text("\n".join(f"第{n}条　課長は、第{n}の事務を行う。" for n in range(1, 6)), doc_id="t", title="テスト町規程")
-    corpus = Corpus({"t": reg})
-    hits = [Hit(Passage(f"t:{n}:1", "t", f"t:{n}", "", "", "", "テスト町"), score, 0.0, 0.0)
-            for n, score in [(1, 1.0), (2, 0.5), (3, 0.3), (4, 0.07), (5, 0.01)]]
-    assert [h.passage.key for h in choose(corpus, hits, 5)] == ["t:1:1", "t:2:1", "t:3:1"]
-    assert [h.passage.key for h in choose(corpus, hits, 5, extra=1)] == ["t:1:1", "t:2:1", "t:3:1", "t:4:1"]
+    lines = [f"第{n}条　課長は、第{n}の事務を行う。" for n in range(1, 6)]
+    scores = [(f"t:{n}:1", score) for n, score in [(1, 1.0), (2, 0.5), (3, 0.3), (4, 0.07), (5, 0.01)]]
+    assert chosen(lines, scores) == ["t:1:1", "t:2:1", "t:3:1"]
+    assert chosen(lines, scores, extra=1) == ["t:1:1", "t:2:1", "t:3:1", "t:4:1"]
 
 
 def test_a_what_question_gets_the_list_of_its_best_article():
     """「パスワードはどういうルールで設定する？」: the article's list of rules is stated even from the fourth hit."""
-    from corpus.loader import Corpus
-    from corpus.parser import parse_text
-    from retrieval.answer import choose
-    from retrieval.passages import Passage
-    from retrieval.search import Hit
-
-    reg = parse_text("\n".join([
+    lines = [
         "（パスワード）",
         "第1条　課長は、職員ごとにパスワードを付与しなければならない。",
         "2　職員は、パスワードを他人に知らせてはならない。",
@@ -173,9 +161,7 @@ def test_a_what_question_gets_the_list_of_its_best_article():
         "4　職員は、次に掲げるところによりパスワードを設定しなければならない。",
         "一　12文字以上とすること。",
         "二　90日ごとに変更すること。",
-    ]), doc_id="t", title="テスト町規程")
-    corpus = Corpus({"t": reg})
-    hits = [Hit(Passage(key, "t", "t:1", "", "", "", "テスト町"), score, 0.0, 0.0)
-            for key, score in [("t:1:1", 1.0), ("t:1:2", 0.5), ("t:1:3", 0.3), ("t:1:4", 0.2)]]
-    assert [h.passage.key for h in choose(corpus, hits, 5, Kind.WHAT)] == ["t:1:1", "t:1:2", "t:1:4"]
-    assert [h.passage.key for h in choose(corpus, hits, 5, Kind.WHO)] == ["t:1:1", "t:1:2", "t:1:3"]
+    ]
+    scores = [("t:1:1", 1.0), ("t:1:2", 0.5), ("t:1:3", 0.3), ("t:1:4", 0.2)]
+    assert chosen(lines, scores, Kind.WHAT) == ["t:1:1", "t:1:2", "t:1:4"]
+    assert chosen(lines, scores, Kind.WHO) == ["t:1:1", "t:1:2", "t:1:3"]
